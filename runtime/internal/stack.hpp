@@ -1,0 +1,81 @@
+// runtime/internal/stack.hpp: goroutine stacks.
+//
+// See "Stacks" at the top of runtime/stack.cpp for the design: fixed-size
+// stacks carved from slabs, guard pages while vm.max_map_count allows them,
+// a canary checked at every switch beyond that, per-P caches that reuse a
+// stack without a syscall, and MADV_DONTNEED past the global cache bound.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gort::internal {
+
+// stack_desc describes one stack. Descriptors are allocated with their slab
+// and never freed, like Gs.
+struct stack_desc {
+  char* lo = nullptr;    // lowest address of the mapping (the guard page)
+  std::size_t size = 0;  // whole size, guard included
+  bool guarded = false;  // lo .. lo+page is PROT_NONE
+  bool dirty = false;    // pages may be resident (not DONTNEED'd since use)
+  unsigned valgrind_id = 0;
+  stack_desc* next = nullptr;  // free list link (owned by the list)
+
+  char* usable_lo() const noexcept { return lo + guard_bytes(); }
+  char* hi() const noexcept { return lo + size; }
+  std::size_t guard_bytes() const noexcept;
+};
+
+// stack_config is set once, when the runtime starts.
+struct stack_config {
+  std::size_t size = 0;          // bytes per stack, guard included
+  std::size_t guard_budget = 0;  // stacks that may still get a guard page
+};
+
+// stack_init sets the stack size (rounded up to pages) and the guard budget
+// from /proc/sys/vm/max_map_count. Called once, before any allocation.
+void stack_init(std::size_t size) noexcept;
+
+// stack_size returns the configured stack size in bytes.
+std::size_t stack_size() noexcept;
+
+// default_stack_size is the size used when GORT_STACK_SIZE is unset: 64 KiB,
+// four times that under a sanitizer (whose frames are larger).
+std::size_t default_stack_size() noexcept;
+
+// stack_alloc returns a free stack from the global pool, or from a new slab.
+// Any thread. Never returns nullptr (an mmap failure is fatal).
+stack_desc* stack_alloc() noexcept;
+
+// stack_free_batch returns a list of stacks (linked by next) to the global
+// pool. Past the pool's bound their pages are returned to the kernel with
+// MADV_DONTNEED. Any thread.
+void stack_free_batch(stack_desc* head, std::size_t n) noexcept;
+
+// stack_prepare readies a stack for a new goroutine: clears a tripped canary
+// under ASan, unpoisons it. Called on the stack's first use by a goroutine.
+void stack_prepare(stack_desc* s) noexcept;
+
+// stack_check verifies, at a switch, that the running goroutine has not
+// overflowed: sp is above the red zone and, on an unguarded stack, the canary
+// (its bottom word) is still zero. On failure
+// it prints the overflow report and exits with status 2.
+void stack_check(const stack_desc* s, const void* sp) noexcept;
+
+// install_overflow_handler installs the SIGSEGV/SIGBUS handler that turns a
+// guard-page hit into a report naming the goroutine. Once per process.
+void install_overflow_handler() noexcept;
+
+// thread_overflow_setup gives the calling worker thread an alternate signal
+// stack, so the handler can run when the goroutine's stack is exhausted.
+void thread_overflow_setup(void** altstack) noexcept;
+
+// stack_counts reports slabs' totals for stats and tests.
+struct stack_counts {
+  std::size_t allocated = 0;  // stacks ever carved
+  std::size_t guarded = 0;    // of those, with a guard page
+  std::size_t pooled = 0;     // in the global pool now
+};
+stack_counts stack_stats() noexcept;
+
+}  // namespace gort::internal

@@ -1,0 +1,350 @@
+// Stacks
+//
+// The problem. A goroutine needs a stack of its own, and C++ cannot move a
+// stack (raw pointers into it are everywhere and there are no stack maps),
+// so unlike Go's 2 KiB stacks that grow by copying, a gort stack has a fixed
+// size, chosen once (GORT_STACK_SIZE, 64 KiB by default). Three forces pull
+// on it:
+//   1. Scale. A million parked goroutines must fit. Virtual space is cheap
+//      (64 GiB of a 128 TiB address space), resident memory is not: a parked
+//      goroutine should cost about one touched page.
+//   2. Overflow must be reported, naming the goroutine, never a bare
+//      SIGSEGV. The classic answer is a PROT_NONE guard page below each
+//      stack, but each guard splits a mapping in two, and vm.max_map_count
+//      (65530 by default) stops that at about 32k stacks (platform.md 2.1).
+//   3. Speed. mmap + mprotect + munmap cost 4-8 us per stack; a free-list
+//      pop costs under a nanosecond.
+//
+// Rejected:
+//   - A guard page for every stack: ENOMEM past ~32k goroutines.
+//   - Raising vm.max_map_count: needs root, and CI machines keep 65530.
+//   - No guard at all: overflow silently corrupts the neighbouring stack.
+//   - malloc'd stacks: no guard possible, and malloc touches headers.
+//
+// The approach.
+//   1. Stacks are carved from slabs of 64, each slab one mmap with
+//      MAP_NORESERVE | MAP_STACK and MADV_NOHUGEPAGE (a huge page would make
+//      every stack 2 MiB resident; platform.md 2.4). Unguarded neighbours
+//      merge into one VMA, so slabs cost no map count.
+//   2. Guard pages while the budget lasts: the budget is half of what
+//      vm.max_map_count leaves after a reserve for the rest of the process,
+//      so a program with fewer live goroutines than that (about 28k on a
+//      default system) gets a guard under every stack. A stack keeps its
+//      guard for life, so the first stacks, which the pools reuse most, are
+//      the guarded ones.
+//   3. Every switch away from a goroutine checks that sp is above a red
+//      zone at the bottom of its stack. An unguarded stack also has a canary:
+//      its lowest usable word must still be zero. The canary is never
+//      written: a fresh or DONTNEED'd page reads as zero, so checking it
+//      costs no resident page, where writing a pattern would touch a second
+//      page per stack and double a parked goroutine's RSS. A violation is
+//      reported as an overflow naming the goroutine. For unguarded stacks
+//      this is how overflow is caught: late (at the next switch) but
+//      reported, never silent.
+//   4. A guard-page hit raises SIGSEGV; the handler runs on the worker's
+//      alternate signal stack, finds the running goroutine, and if the fault
+//      address lies in or just below its stack, prints the report and exits
+//      with status 2. Other faults go to the previous handler.
+//   5. Free stacks are pooled per P (sched) and globally (here) and reused
+//      without a syscall. The global pool keeps up to pool_keep_dirty
+//      stacks' pages resident; beyond that a freed stack's pages are
+//      returned with MADV_DONTNEED (platform.md 2.3: MADV_FREE would not
+//      lower RSS).
+//
+// Invariants:
+//   S1. A stack is in exactly one place: a per-P cache, the global pool, or
+//       bound to one goroutine.
+//   S2. A stack in the global pool past the dirty bound has dirty == false.
+#include "runtime/internal/stack.hpp"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "runtime/internal/check.hpp"
+#include "runtime/internal/g.hpp"
+#include "runtime/internal/rt_mutex.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define GORT_ASAN 1
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GORT_ANY_SANITIZER 1
+#endif
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GORT_VALGRIND 1
+#endif
+
+namespace gort::internal {
+namespace {
+
+constexpr std::size_t page = 4096;
+constexpr std::size_t slab_stacks = 64;
+constexpr std::size_t pool_keep_dirty = 256;
+// The red zone: a switch with sp this close to the bottom is an overflow.
+constexpr std::size_t red_zone = 256;
+constexpr std::size_t altstack_bytes = 64 * 1024;
+
+std::size_t g_size = 0;
+std::atomic<std::size_t> g_guard_budget{0};
+std::atomic<std::size_t> g_allocated{0};
+std::atomic<std::size_t> g_guarded{0};
+
+// The global pool. Protected by pool_lock.
+rt_mutex pool_lock{lock_rank::stack_pool};
+stack_desc* pool_head = nullptr;
+std::size_t pool_count = 0;
+std::size_t pool_dirty = 0;
+
+struct sigaction g_prev_segv;
+struct sigaction g_prev_bus;
+
+std::size_t read_max_map_count() noexcept {
+  std::FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r");
+  if (f == nullptr) return 65530;
+  unsigned long v = 65530;
+  if (std::fscanf(f, "%lu", &v) != 1) v = 65530;
+  std::fclose(f);
+  return v;
+}
+
+std::uint64_t* canary_of(const stack_desc* s) noexcept {
+  return reinterpret_cast<std::uint64_t*>(s->usable_lo());
+}
+
+// carve_slab maps a new slab and returns its stacks as a list.
+stack_desc* carve_slab(std::size_t* count) noexcept {
+  const std::size_t bytes = g_size * slab_stacks;
+  void* mem =
+      mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (mem == MAP_FAILED) fatal("out of memory: cannot map goroutine stacks");
+  madvise(mem, bytes, MADV_NOHUGEPAGE);
+  auto* descs = new stack_desc[slab_stacks];
+  auto* base = static_cast<char*>(mem);
+  for (std::size_t i = 0; i < slab_stacks; ++i) {
+    stack_desc& s = descs[i];
+    s.lo = base + i * g_size;
+    s.size = g_size;
+    std::size_t budget = g_guard_budget.load(std::memory_order_relaxed);
+    while (budget > 0 && !g_guard_budget.compare_exchange_weak(
+                             budget, budget - 1, std::memory_order_relaxed)) {
+    }
+    if (budget > 0) {
+      if (mprotect(s.lo, page, PROT_NONE) == 0) {
+        s.guarded = true;
+        g_guarded.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        g_guard_budget.store(0, std::memory_order_relaxed);  // map count hit
+      }
+    }
+#ifdef GORT_VALGRIND
+    s.valgrind_id = VALGRIND_STACK_REGISTER(s.usable_lo(), s.hi());
+#endif
+    s.next = i + 1 < slab_stacks ? &descs[i + 1] : nullptr;
+  }
+  g_allocated.fetch_add(slab_stacks, std::memory_order_relaxed);
+  *count = slab_stacks;
+  return descs;
+}
+
+void write_report(const g* gp, const stack_desc* s, const char* how) noexcept {
+  out_buffer out(2);
+  out << "gort: fatal error: stack overflow\n\n";
+  if (gp != nullptr) {
+    out << "goroutine " << gp->id << " [running]: " << how << "\n";
+    out << "\tcreated at " << gp->site.file_name() << ':'
+        << std::uint64_t{gp->site.line()} << " in " << gp->site.function_name()
+        << "\n";
+  }
+  if (s != nullptr) {
+    out << "\tstack: " << std::uint64_t{s->size - s->guard_bytes()}
+        << " usable bytes of " << std::uint64_t{s->size}
+        << " (raise GORT_STACK_SIZE)" << (s->guarded ? "" : ", no guard page")
+        << "\n";
+  }
+  worker* w = current_worker();
+  if (w != nullptr) out << "\ton worker M" << w->id << "\n";
+}
+
+void chain(int sig, siginfo_t* info, void* uctx,
+           const struct sigaction& prev) noexcept {
+  if ((prev.sa_flags & SA_SIGINFO) != 0 && prev.sa_sigaction != nullptr) {
+    prev.sa_sigaction(sig, info, uctx);
+    return;
+  }
+  if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN &&
+      prev.sa_handler != nullptr) {
+    prev.sa_handler(sig);
+    return;
+  }
+  // Default action: reinstall it and return, so the fault repeats and the
+  // kernel delivers it for real (core dump and all).
+  signal(sig, SIG_DFL);
+}
+
+void on_fault(int sig, siginfo_t* info, void* uctx) {
+  worker* w = current_worker();
+  g* gp = w != nullptr ? w->curg : nullptr;
+  if (gp != nullptr && gp->stack != nullptr) {
+    auto* addr = static_cast<char*>(info->si_addr);
+    const stack_desc* s = gp->stack;
+    // In the guard page, or within one more stack size below it (a large
+    // frame may jump over the guard).
+    if (addr < s->usable_lo() + page && addr + s->size >= s->lo) {
+      write_report(gp, s, "hit the guard page below its stack");
+      _exit(2);
+    }
+  }
+  chain(sig, info, uctx, sig == SIGSEGV ? g_prev_segv : g_prev_bus);
+}
+
+}  // namespace
+
+std::size_t stack_desc::guard_bytes() const noexcept {
+  // The guard page is reserved in every stack, guarded or not, so that all
+  // stacks have the same usable size.
+  return page;
+}
+
+std::size_t default_stack_size() noexcept {
+#ifdef GORT_ANY_SANITIZER
+  return 256 * 1024;
+#else
+  return 64 * 1024;
+#endif
+}
+
+void stack_init(std::size_t size) noexcept {
+  g_size = (size + page - 1) / page * page;
+  if (g_size < 4 * page) g_size = 4 * page;
+  const std::size_t maps = read_max_map_count();
+  const std::size_t reserve = 8192;  // the rest of the process's mappings
+  g_guard_budget.store(maps > 2 * reserve ? (maps - reserve) / 2 : 0,
+                       std::memory_order_relaxed);
+}
+
+std::size_t stack_size() noexcept { return g_size; }
+
+stack_desc* stack_alloc() noexcept {
+  {
+    std::lock_guard<rt_mutex> lk(pool_lock);
+    if (pool_head != nullptr) {
+      stack_desc* s = pool_head;
+      pool_head = s->next;
+      --pool_count;
+      if (s->dirty) --pool_dirty;
+      s->next = nullptr;
+      return s;
+    }
+  }
+  std::size_t n = 0;
+  stack_desc* list = carve_slab(&n);
+  stack_desc* first = list;
+  list = list->next;
+  first->next = nullptr;
+  stack_desc* tail = list;
+  while (tail != nullptr && tail->next != nullptr) tail = tail->next;
+  if (list != nullptr) {
+    std::lock_guard<rt_mutex> lk(pool_lock);
+    tail->next = pool_head;
+    pool_head = list;
+    pool_count += n - 1;
+  }
+  return first;
+}
+
+void stack_free_batch(stack_desc* head, std::size_t n) noexcept {
+  if (head == nullptr) return;
+  // Return pages outside the lock: madvise is a syscall.
+  std::size_t dirty_room;
+  {
+    std::lock_guard<rt_mutex> lk(pool_lock);
+    dirty_room =
+        pool_dirty < pool_keep_dirty ? pool_keep_dirty - pool_dirty : 0;
+  }
+  std::size_t kept_dirty = 0;
+  stack_desc* tail = nullptr;
+  for (stack_desc* s = head; s != nullptr; s = s->next) {
+    if (s->dirty) {
+      if (kept_dirty < dirty_room) {
+        ++kept_dirty;
+      } else {
+        madvise(s->usable_lo(), s->size - s->guard_bytes(), MADV_DONTNEED);
+        s->dirty = false;  // S2
+      }
+    }
+    tail = s;
+  }
+  std::lock_guard<rt_mutex> lk(pool_lock);
+  tail->next = pool_head;
+  pool_head = head;
+  pool_count += n;
+  pool_dirty += kept_dirty;
+}
+
+void stack_prepare(stack_desc* s) noexcept {
+#ifdef GORT_ASAN
+  // Frames that never returned (the entry trampoline of the previous
+  // goroutine) leave poisoned red zones behind.
+  ASAN_UNPOISON_MEMORY_REGION(s->usable_lo(), s->size - s->guard_bytes());
+#endif
+  // A nonzero canary means the stack's last owner wrote into its bottom
+  // word and ended before a switch could see it; clear it for the next.
+  if (!s->guarded && *canary_of(s) != 0) *canary_of(s) = 0;
+  s->dirty = true;
+}
+
+void stack_check(const stack_desc* s, const void* sp) noexcept {
+  const bool sp_ok = static_cast<const char*>(sp) >= s->usable_lo() + red_zone;
+  if (__builtin_expect(sp_ok && (s->guarded || *canary_of(s) == 0), 1)) return;
+  worker* w = current_worker();
+  write_report(w != nullptr ? w->curg : nullptr, s,
+               sp_ok ? "overwrote the bottom of its stack (seen at a switch)"
+                     : "ran past the bottom of its stack (seen at a switch)");
+  _exit(2);
+}
+
+void install_overflow_handler() noexcept {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &g_prev_segv);
+  sigaction(SIGBUS, &sa, &g_prev_bus);
+}
+
+void thread_overflow_setup(void** altstack) noexcept {
+  void* mem = mmap(nullptr, altstack_bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) return;  // no report on overflow, but no crash
+  stack_t ss;
+  std::memset(&ss, 0, sizeof ss);
+  ss.ss_sp = mem;
+  ss.ss_size = altstack_bytes;
+  if (sigaltstack(&ss, nullptr) != 0) {
+    munmap(mem, altstack_bytes);
+    return;
+  }
+  *altstack = mem;
+}
+
+stack_counts stack_stats() noexcept {
+  stack_counts c;
+  c.allocated = g_allocated.load(std::memory_order_relaxed);
+  c.guarded = g_guarded.load(std::memory_order_relaxed);
+  std::lock_guard<rt_mutex> lk(pool_lock);
+  c.pooled = pool_count;
+  return c;
+}
+
+}  // namespace gort::internal
