@@ -20,46 +20,13 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
-packages=(g++ cmake make pkg-config libboost-context-dev libhwloc-dev hwloc
-          libgtest-dev libgmock-dev libbenchmark-dev valgrind clang-format)
 read -r -a builds <<<"${GORT_BUILDS:-release asan tsan}"
 
 banner() { printf '\n======== %s\n' "$*"; }
 now() { date +%s; }
 
 # ---- Dependencies --------------------------------------------------------
-install_missing() {
-  local missing=() p
-  for p in "${packages[@]}"; do
-    if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) \
-          != installed ]]; then
-      missing+=("$p")
-    fi
-  done
-  if ((${#missing[@]} == 0)); then
-    echo "dependencies: all installed"
-    return 0
-  fi
-  banner "installing ${missing[*]}"
-  local sudo=()
-  if ((EUID != 0)); then
-    command -v sudo >/dev/null || {
-      echo "test.sh: missing ${missing[*]}, and not root (no sudo)" >&2
-      return 1
-    }
-    sudo=(sudo)
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -q &&
-    "${sudo[@]}" apt-get install -y -q --no-install-recommends \
-      "${missing[@]}" </dev/null
-}
-if ! command -v dpkg-query >/dev/null; then
-  echo "test.sh: not a Debian system; install by hand: ${packages[*]}" >&2
-elif ! install_missing; then
-  echo "test.sh: could not install the dependencies" >&2
-  exit 1
-fi
+bash tools/deps.sh || exit 1
 
 # ---- Results -------------------------------------------------------------
 total_passed=0
@@ -101,7 +68,8 @@ run_build() {
   rm -f "build/$b/test.log"
 
   banner "$b: configure"
-  if ! cmake --preset "$b" -DGORT_WERROR=ON -DGORT_BUILD_BENCHMARKS=$bench; then
+  if ! cmake --preset "$b" -DGORT_WERROR=ON -DGORT_BUILD_TESTS=ON \
+       -DGORT_BUILD_EXAMPLES=ON -DGORT_BUILD_BENCHMARKS=$bench; then
     build_result="configure FAILED"
     build_failed=1
     return

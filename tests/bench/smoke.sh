@@ -1,0 +1,20 @@
+#!/bin/sh
+# smoke.sh BINARY WORKLOAD ARGS...: runs one anchor port and passes if it
+# exits 0 and prints exactly one RESULT line for WORKLOAD with system=gort
+# (the program contract in ../shared/anchors/README.md). Used by ctest
+# (label bench_smoke); it checks behaviour, never timing.
+bin=$1 w=$2
+shift 2
+out=$("$bin" "$@")
+rc=$?
+printf '%s\n' "$out"
+if [ "$rc" -ne 0 ]; then
+  echo "smoke: $bin exited with status $rc" >&2
+  exit 1
+fi
+n=$(printf '%s\n' "$out" | grep -c "^RESULT name=$w system=gort procs=[0-9]* metric=")
+if [ "$n" -ne 1 ] || [ "$(printf '%s\n' "$out" | grep -c '^RESULT ')" -ne 1 ]; then
+  echo "smoke: expected exactly one RESULT line for $w, got:" >&2
+  printf '%s\n' "$out" >&2
+  exit 1
+fi
