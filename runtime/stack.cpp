@@ -46,26 +46,33 @@
 //      address lies in or just below its stack, prints the report and exits
 //      with status 2. Other faults go to the previous handler.
 //   5. Free stacks are pooled per P (sched) and globally (here) and reused
-//      without a syscall. The global pool keeps up to pool_keep_dirty
-//      stacks' pages resident; beyond that a freed stack's pages are
-//      returned with MADV_DONTNEED (platform.md 2.3: MADV_FREE would not
-//      lower RSS).
+//      without a syscall, hot ones first. Freeing never makes a syscall:
+//      sysmon's scavenger (stack_scavenge) keeps the global pool's dirty
+//      stacks at pool_keep_dirty and returns the pages of the coldest rest
+//      with MADV_DONTNEED (platform.md 2.3: MADV_FREE would not lower RSS),
+//      address-sorted so that neighbours in a slab cost one madvise. So a
+//      burst of goroutine exits pays no madvise on its critical path, and an
+//      idle program (sysmon scavenges before it sleeps) holds no more than
+//      the bound.
 //
 // Invariants:
 //   S1. A stack is in exactly one place: a per-P cache, the global pool, or
 //       bound to one goroutine.
-//   S2. A stack in the global pool past the dirty bound has dirty == false.
+//   S2. A stack on the clean list has dirty == false; one on the dirty list
+//       has dirty == true.
 #include "runtime/internal/stack.hpp"
 
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/g.hpp"
@@ -100,9 +107,11 @@ std::atomic<std::size_t> g_guarded{0};
 
 // The global pool. Protected by pool_lock.
 rt_mutex pool_lock{lock_rank::stack_pool};
-stack_desc* pool_head = nullptr;
-std::size_t pool_count = 0;
-std::size_t pool_dirty = 0;
+stack_desc* dirty_head = nullptr;  // most recently freed first
+stack_desc* clean_head = nullptr;
+std::size_t clean_count = 0;
+// Written under pool_lock, read without it by the scavenger's fast check.
+std::atomic<std::size_t> dirty_count{0};
 
 struct sigaction g_prev_segv;
 struct sigaction g_prev_bus;
@@ -237,58 +246,79 @@ std::size_t stack_size() noexcept { return g_size; }
 stack_desc* stack_alloc() noexcept {
   {
     std::lock_guard<rt_mutex> lk(pool_lock);
-    if (pool_head != nullptr) {
-      stack_desc* s = pool_head;
-      pool_head = s->next;
-      --pool_count;
-      if (s->dirty) --pool_dirty;
+    stack_desc** head = dirty_head != nullptr ? &dirty_head : &clean_head;
+    if (*head != nullptr) {
+      stack_desc* s = *head;
+      *head = s->next;
+      if (s->dirty) {
+        dirty_count.fetch_sub(1, std::memory_order_relaxed);
+      } else {
+        --clean_count;
+      }
       s->next = nullptr;
       return s;
     }
   }
   std::size_t n = 0;
-  stack_desc* list = carve_slab(&n);
-  stack_desc* first = list;
-  list = list->next;
+  stack_desc* first = carve_slab(&n);
+  stack_desc* rest = first->next;
   first->next = nullptr;
-  stack_desc* tail = list;
-  while (tail != nullptr && tail->next != nullptr) tail = tail->next;
-  if (list != nullptr) {
+  if (rest != nullptr) {
+    stack_desc* tail = rest;
+    while (tail->next != nullptr) tail = tail->next;
     std::lock_guard<rt_mutex> lk(pool_lock);
-    tail->next = pool_head;
-    pool_head = list;
-    pool_count += n - 1;
+    tail->next = clean_head;
+    clean_head = rest;
+    clean_count += n - 1;
   }
   return first;
 }
 
 void stack_free_batch(stack_desc* head, std::size_t n) noexcept {
   if (head == nullptr) return;
-  // Return pages outside the lock: madvise is a syscall.
-  std::size_t dirty_room;
+  stack_desc* tail = head;
+  while (tail->next != nullptr) tail = tail->next;
+  std::lock_guard<rt_mutex> lk(pool_lock);
+  tail->next = dirty_head;  // all came from goroutines: dirty (S2)
+  dirty_head = head;
+  dirty_count.fetch_add(n, std::memory_order_relaxed);
+}
+
+std::size_t stack_scavenge() noexcept {
+  if (dirty_count.load(std::memory_order_relaxed) <= pool_keep_dirty) return 0;
+  stack_desc* cold;
+  std::size_t n = 0;
   {
     std::lock_guard<rt_mutex> lk(pool_lock);
-    dirty_room =
-        pool_dirty < pool_keep_dirty ? pool_keep_dirty - pool_dirty : 0;
+    stack_desc* keep_tail = dirty_head;
+    for (std::size_t i = 1; keep_tail != nullptr && i < pool_keep_dirty; ++i)
+      keep_tail = keep_tail->next;
+    if (keep_tail == nullptr || keep_tail->next == nullptr) return 0;
+    cold = keep_tail->next;
+    keep_tail->next = nullptr;
+    for (stack_desc* s = cold; s != nullptr; s = s->next) ++n;
+    dirty_count.fetch_sub(n, std::memory_order_relaxed);
   }
-  std::size_t kept_dirty = 0;
-  stack_desc* tail = nullptr;
-  for (stack_desc* s = head; s != nullptr; s = s->next) {
-    if (s->dirty) {
-      if (kept_dirty < dirty_room) {
-        ++kept_dirty;
-      } else {
-        madvise(s->usable_lo(), s->size - s->guard_bytes(), MADV_DONTNEED);
-        s->dirty = false;  // S2
-      }
-    }
-    tail = s;
+  // Sort by address, then madvise each run of neighbours once.
+  std::vector<stack_desc*> v;
+  v.reserve(n);
+  for (stack_desc* s = cold; s != nullptr; s = s->next) v.push_back(s);
+  std::sort(v.begin(), v.end(),
+            [](const stack_desc* a, const stack_desc* b) { return a->lo < b->lo; });
+  for (std::size_t i = 0; i < v.size();) {
+    std::size_t j = i + 1;
+    while (j < v.size() && v[j]->lo == v[j - 1]->hi()) ++j;
+    madvise(v[i]->lo, static_cast<std::size_t>(v[j - 1]->hi() - v[i]->lo),
+            MADV_DONTNEED);
+    i = j;
   }
+  for (std::size_t i = 0; i + 1 < v.size(); ++i) v[i]->next = v[i + 1];
+  for (stack_desc* s : v) s->dirty = false;  // S2
   std::lock_guard<rt_mutex> lk(pool_lock);
-  tail->next = pool_head;
-  pool_head = head;
-  pool_count += n;
-  pool_dirty += kept_dirty;
+  v.back()->next = clean_head;
+  clean_head = v.front();
+  clean_count += n;
+  return n;
 }
 
 void stack_prepare(stack_desc* s) noexcept {
@@ -343,7 +373,7 @@ stack_counts stack_stats() noexcept {
   c.allocated = g_allocated.load(std::memory_order_relaxed);
   c.guarded = g_guarded.load(std::memory_order_relaxed);
   std::lock_guard<rt_mutex> lk(pool_lock);
-  c.pooled = pool_count;
+  c.pooled = clean_count + dirty_count.load(std::memory_order_relaxed);
   return c;
 }
 

@@ -488,7 +488,6 @@ void start_m(p* pp, bool spinning) noexcept {
       remove_idle_m(mp);
     }
   }
-  sysmon_wake();
   if (mp != nullptr) {
     mp->wake_spinning.store(spinning, std::memory_order_relaxed);
     mp->nextp.store(pp, std::memory_order_release);
@@ -560,6 +559,7 @@ void acquire_p(m* mp, p* pp) noexcept {
   pp->status.store(pstatus::running, std::memory_order_release);
   const int want = pp->bind_pu.load(std::memory_order_relaxed);
   if (want != mp->bound_cpu) bind_thread(mp, want);
+  sysmon_wake();  // a P is busy: sysmon must not sleep through it
 }
 
 bool retire_if_removed(m* mp) noexcept {

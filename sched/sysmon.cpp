@@ -25,6 +25,9 @@
 //      say they exist. A P whose time slice (a runnext chain) is older than
 //      10 ms gets its preempt flag set, so its next pick skips runnext.
 //   3. Prints the GORT_SCHEDTRACE line when due.
+//   4. Scavenges: returns the pages of cold pooled stacks past the pool's
+//      bound (runtime/stack.cpp, "Stacks", step 5), off every goroutine's
+//      critical path, and always before it sleeps.
 // It sleeps 20 us while it finds something to do; after 50 idle cycles the
 // sleep doubles each cycle up to 10 ms; and when every P is idle and
 // nothing is in blocking() it sleeps until woken (start_m and
@@ -140,6 +143,7 @@ void sysmon_main() {
       delay = 20 * us;
     else if (idle > 50)
       delay = std::min(delay * 2, slice);
+    stack_scavenge();
     if (period == 0 && all_idle()) {
       // Deep sleep until start_m or enter_blocking (Dekker with them: our
       // flag store, then their state; their state, then our flag).

@@ -3,7 +3,8 @@
 // See "Stacks" at the top of runtime/stack.cpp for the design: fixed-size
 // stacks carved from slabs, guard pages while vm.max_map_count allows them,
 // a canary checked at every switch beyond that, per-P caches that reuse a
-// stack without a syscall, and MADV_DONTNEED past the global cache bound.
+// stack without a syscall, and a scavenger that returns the pages of
+// stacks past the global cache bound.
 #pragma once
 
 #include <cstddef>
@@ -47,10 +48,14 @@ std::size_t default_stack_size() noexcept;
 // Any thread. Never returns nullptr (an mmap failure is fatal).
 stack_desc* stack_alloc() noexcept;
 
-// stack_free_batch returns a list of stacks (linked by next) to the global
-// pool. Past the pool's bound their pages are returned to the kernel with
-// MADV_DONTNEED. Any thread.
+// stack_free_batch returns a list of n stacks (linked by next) to the
+// global pool, as dirty. Never makes a syscall. Any thread.
 void stack_free_batch(stack_desc* head, std::size_t n) noexcept;
+
+// stack_scavenge returns the pages of the global pool's dirty stacks beyond
+// its bound to the kernel (MADV_DONTNEED), coldest first, and returns how
+// many stacks it cleaned. Sysmon calls it. Any thread.
+std::size_t stack_scavenge() noexcept;
 
 // stack_prepare readies a stack for a new goroutine: clears a tripped canary
 // under ASan, unpoisons it. Called on the stack's first use by a goroutine.
