@@ -153,10 +153,7 @@ sched_stats stats() {
   st.long_running = s.long_running.load();
   st.retakes = s.retakes.load();
   st.handoffs = s.handoffs.load();
-  {
-    std::lock_guard<rt_mutex> lk(s.lock);
-    st.idle_threads = s.nmidle;
-  }
+  st.idle_threads = s.nmidle.load();
   st.running_threads =
       std::max(0, st.threads - st.idle_threads - st.blocking_threads -
                       st.spinning_threads);

@@ -162,7 +162,7 @@ void spawn_commit(void* handle) noexcept {
   s.ncreated.fetch_add(1, std::memory_order_relaxed);
   gp->status.store(gstatus::runnable, std::memory_order_release);
   if (pp != nullptr) {
-    pp->counters.spawned.fetch_add(1, std::memory_order_relaxed);
+    bump(pp->counters.spawned);
     runq_put(pp, gp, true);
   } else {
     globrunq_put(gp);

@@ -156,8 +156,8 @@ g* runq_steal(p* pp, p* victim, bool steal_runnext) noexcept {
       pp->ring[(t + i) % runq_size].store(batch[i], std::memory_order_relaxed);
     pp->tail.store(t + n - 1, std::memory_order_release);
   }
-  pp->counters.steals.fetch_add(1, std::memory_order_relaxed);
-  pp->counters.stolen.fetch_add(n, std::memory_order_relaxed);
+  bump(pp->counters.steals);
+  bump(pp->counters.stolen, n);
   victim->counters.stolen_from.fetch_add(n, std::memory_order_relaxed);
   return gp;
 }

@@ -94,11 +94,11 @@ std::uint64_t next_rand(m* mp) noexcept {
   return x * 0x2545F4914F6CDD1DULL;
 }
 
-void run_timers(p* pp, std::int64_t now) noexcept {
-  int n = pp->timers.run_expired(now);
-  if (n > 0)
-    pp->counters.timers_fired.fetch_add(static_cast<std::uint64_t>(n),
-                                        std::memory_order_relaxed);
+// run_timers runs heap_of's expired timers on runner (its owner or a
+// thief); the count goes to runner, the P that did the work.
+void run_timers(p* heap_of, p* runner, std::int64_t now) noexcept {
+  int n = heap_of->timers.run_expired(now);
+  if (n > 0) bump(runner->counters.timers_fired, static_cast<std::uint64_t>(n));
 }
 
 // steal_work tries every other P, nearest first (see "Scheduler").
@@ -121,7 +121,7 @@ g* steal_work(m* mp, p* pp) noexcept {
         if (victim == nullptr || victim == pp) continue;
         if (last &&
             victim->timers.next_when.load(std::memory_order_acquire) <= now) {
-          run_timers(victim, now);  // readies into pp's queue
+          run_timers(victim, pp, now);  // readies into pp's queue
           bool inherit = false;
           if (g* gp = runq_get(pp, &inherit)) return gp;
         }
@@ -181,7 +181,7 @@ void push_idle_m(m* mp) noexcept {  // sched.lock held
   mp->idle_link = s.midle;
   s.midle = mp;
   mp->on_idle_list = true;
-  ++s.nmidle;
+  s.nmidle.fetch_add(1, std::memory_order_relaxed);
 }
 
 void remove_idle_m(m* mp) noexcept {  // sched.lock held, mp on the list
@@ -191,7 +191,7 @@ void remove_idle_m(m* mp) noexcept {  // sched.lock held, mp on the list
   *link = mp->idle_link;
   mp->idle_link = nullptr;
   mp->on_idle_list = false;
-  --s.nmidle;
+  s.nmidle.fetch_sub(1, std::memory_order_relaxed);
 }
 
 // stop_m parks an M that holds no P until start_m hands it one, or until
@@ -261,7 +261,7 @@ g* find_runnable(m* mp, bool* inherit) noexcept {
     }
     p* pp = mp->pp;
     if (pp->timers.next_when.load(std::memory_order_acquire) != never)
-      run_timers(pp, monotonic_ns());
+      run_timers(pp, pp, monotonic_ns());
     *inherit = false;
     if (pp->schedtick % global_check_period == 0 &&
         s.runq_size.load(std::memory_order_acquire) > 0) {
@@ -289,7 +289,7 @@ g* find_runnable(m* mp, bool* inherit) noexcept {
       mp->spinning = false;
       s.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
     }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    store_load_barrier();
     std::int64_t next = earliest_timer();
     if (work_anywhere() || next <= monotonic_ns()) {
       p* np;
@@ -322,8 +322,8 @@ void execute(m* mp, g* gp, bool inherit) {
     p* pp = mp->pp;
     if (!inherit) ++pp->schedtick;
     pp->schedtick_pub.store(pp->schedtick, std::memory_order_relaxed);
-    pp->switches.fetch_add(1, std::memory_order_relaxed);
-    pp->counters.scheduled.fetch_add(1, std::memory_order_relaxed);
+    bump(pp->switches);
+    bump(pp->counters.scheduled);
     if (gp->stack == nullptr) {
       stack_desc* st = pp->sfree;
       if (st != nullptr) {
@@ -356,7 +356,7 @@ g* after_switch(m* mp, g* gp, switch_reason why) noexcept {
   sched_t& s = sched();
   switch (why) {
     case switch_reason::park: {
-      mp->pp->counters.parks.fetch_add(1, std::memory_order_relaxed);
+      bump(mp->pp->counters.parks);
       auto commit = gp->commit;
       void* arg = gp->commit_arg;
       gp->status.store(gstatus::waiting, std::memory_order_release);
@@ -483,10 +483,16 @@ void start_m(p* pp, bool spinning) noexcept {
   m* mp = nullptr;
   {
     std::lock_guard<rt_mutex> lk(s.lock);
-    if (s.midle != nullptr) {
-      mp = s.midle;
-      remove_idle_m(mp);
+    // Prefer an M already bound to the P's CPU: rebinding is a syscall.
+    const int want = pp->bind_pu.load(std::memory_order_relaxed);
+    for (m* cand = s.midle; cand != nullptr; cand = cand->idle_link) {
+      if (cand->bound_cpu == want) {
+        mp = cand;
+        break;
+      }
     }
+    if (mp == nullptr) mp = s.midle;
+    if (mp != nullptr) remove_idle_m(mp);
   }
   if (mp != nullptr) {
     mp->wake_spinning.store(spinning, std::memory_order_relaxed);

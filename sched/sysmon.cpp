@@ -120,7 +120,7 @@ void print_schedtrace(std::int64_t now) {
                      " idleprocs=" + std::to_string(s.npidle.load()) +
                      " threads=" + std::to_string(s.mcount.load() + 1) +
                      " spinningthreads=" + std::to_string(spinning) +
-                     " idlethreads=" + std::to_string(s.nmidle) +
+                     " idlethreads=" + std::to_string(s.nmidle.load()) +
                      " runqueue=" + std::to_string(s.runq_size.load()) + " [";
   for (int i = 0; i < procs; ++i) {
     if (i > 0) line += ' ';

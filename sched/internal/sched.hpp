@@ -38,7 +38,31 @@ enum class pstatus : std::uint32_t { idle, running, blocking, dead };
 
 struct m;
 
-// Per-P counters: written by the owner (relaxed), read by stats().
+// store_load_barrier orders the caller's earlier stores before its later
+// loads (the StoreLoad of "Spinning workers", step 4). GCC's TSan does not
+// model atomic_thread_fence, so under TSan a seq_cst read-modify-write of a
+// private atomic stands in for it (a locked instruction: a full barrier).
+inline void store_load_barrier() noexcept {
+#if defined(__SANITIZE_THREAD__)
+  static std::atomic<int> dummy{0};
+  dummy.fetch_add(0, std::memory_order_seq_cst);
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
+// bump adds n to a counter that only one thread writes (the P's owner):
+// a load and a store, not a locked read-modify-write, so the scheduler's hot
+// paths pay no bus lock for statistics. Readers (stats) may see it late.
+inline void bump(std::atomic<std::uint32_t>& c, std::uint32_t n = 1) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// Per-P counters: written by the owner with bump(), except stolen_from
+// (written by thieves with fetch_add); read by stats().
 struct p_counters {
   std::atomic<std::uint64_t> scheduled{0};
   std::atomic<std::uint64_t> spawned{0};
@@ -115,9 +139,9 @@ struct sched_t {
   // Protected by lock:
   g* runq_head = nullptr;  // global run queue (FIFO via g->schedlink)
   g* runq_tail = nullptr;
-  p* pidle = nullptr;  // idle Ps
-  m* midle = nullptr;  // idle Ms
-  int nmidle = 0;
+  p* pidle = nullptr;          // idle Ps
+  m* midle = nullptr;          // idle Ms
+  std::atomic<int> nmidle{0};  // written under lock, read anywhere
   std::vector<m*> allm;
 
   // Atomics:

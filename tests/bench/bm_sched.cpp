@@ -54,10 +54,11 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gort/sched.hpp"
+#include <gort/sched.hpp>
 #include "sched/internal/latch.hpp"
 #include "sched/internal/wait_queue.hpp"
 
@@ -503,6 +504,52 @@ void bm_thread_sleepers(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kThreadSleepers);
 }
 BENCHMARK(bm_thread_sleepers)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------- idle CPU
+
+// bm_sched_idle_cpu: the CPU time the whole process uses while the runtime
+// has nothing to do for 200 ms (the main goroutine sleeps; every worker and
+// sysmon should be asleep in the kernel). Counter: cpu_us per idle second.
+// Baseline: a plain thread sleeping the same 200 ms.
+double process_cpu_us() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+void bm_sched_idle_cpu(benchmark::State& state) {
+  double cpu = 0;
+  in_gort(state, [&] {
+    gort::sleep(std::chrono::milliseconds(50));  // let the workers settle
+    for (auto _ : state) {
+      const double before = process_cpu_us();
+      gort::sleep(std::chrono::milliseconds(200));
+      cpu += process_cpu_us() - before;
+    }
+  });
+  state.counters["cpu_us_per_idle_s"] =
+      cpu / static_cast<double>(state.iterations()) * 5;
+}
+BENCHMARK(bm_sched_idle_cpu)
+    ->Apply(procs_sweep)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
+
+void bm_thread_idle_cpu(benchmark::State& state) {
+  double cpu = 0;
+  for (auto _ : state) {
+    const double before = process_cpu_us();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cpu += process_cpu_us() - before;
+  }
+  state.counters["cpu_us_per_idle_s"] =
+      cpu / static_cast<double>(state.iterations()) * 5;
+}
+BENCHMARK(bm_thread_idle_cpu)
+    ->UseRealTime()
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------- parked RSS
 
