@@ -23,20 +23,26 @@
 //
 // The approach: every switch goes through the worker's scheduler context
 // (Go's g0), which is the worker thread's own stack.
-//   1. resume(w, g), on the scheduler context: swap in g's exception
-//      globals, tell ASan and TSan where we are going, jump_fcontext to g.
+//   1. resume(w, g), on the scheduler context: install g's errno and
+//      exception globals in this thread, tell ASan and TSan where we are
+//      going, jump_fcontext to g.
 //   2. g runs. To stop, it calls suspend(g, why): check its stack for
-//      overflow, save errno, tell the sanitizers, jump_fcontext to the
-//      scheduler context it came from (g->return_ctx), passing `why`.
-//   3. Back in resume: finish the sanitizer switch, swap the exception
-//      globals back, record g's new saved context, return `why`. The
+//      overflow, tell the sanitizers, jump_fcontext to the scheduler context
+//      it came from (g->return_ctx), passing `why`.
+//   3. Back in resume, on the same thread g just left: finish the sanitizer
+//      switch, save the thread's errno and exception globals into g (they
+//      are g's: nothing ran on this thread in between) and put the
+//      scheduler's back, record g's new saved context, return `why`. The
 //      scheduler acts on it (park commit, requeue, free) only now, with g's
 //      registers saved: that solves problem 1.
 //   4. When g is resumed, possibly by another worker on another thread, it
-//      lands in suspend after its jump: it records the new return context,
-//      finishes the sanitizer switch, and restores errno through an
-//      out-of-line accessor, so the value is written to the new thread's
-//      errno.
+//      lands in suspend after its jump: it records the new return context
+//      and finishes the sanitizer switch. Its errno and exception globals
+//      were installed in the new thread by that worker's resume (step 1).
+// Problem 3 is solved on the scheduler side because the scheduler context
+// never migrates: each worker computes &errno and __cxa_get_globals() once,
+// at start, and every switch is a few loads and stores, with no TLS lookup
+// on the goroutine's side at all.
 // TSan's switch call sits in the same function as each jump (a wrapper that
 // returns in between corrupts TSan's shadow stack; Tencent/flare #197).
 #include "runtime/internal/context.hpp"
@@ -69,18 +75,32 @@ entry_fn g_entry = nullptr;
 static_assert(sizeof(eh_state) == 2 * sizeof(void*),
               "eh_state must mirror __cxa_eh_globals");
 
-// Out-of-line, optimisation-opaque errno access (platform.md 6): the asm
-// keeps the compiler from treating these as const and reusing an &errno
-// computed on another thread.
-[[gnu::noinline]] int* errno_location() noexcept {
-  int* p = &errno;
-  asm volatile("" : "+r"(p));
-  return p;
-}
+// The calling worker thread's errno and exception globals, computed once
+// per worker (worker_switch_init) and used only on its scheduler context.
+struct thread_state {
+  int* errno_ptr = nullptr;
+  eh_state* eh = nullptr;
+};
+thread_local thread_state tls_state __attribute__((tls_model("initial-exec")));
 
-void swap_eh(g* gp) noexcept {
-  auto* globals = reinterpret_cast<eh_state*>(abi::__cxa_get_globals());
-  std::swap(*globals, gp->eh);
+// install puts gp's errno and exception globals into this thread and keeps
+// the scheduler's; uninstall does the reverse (steps 1 and 3 above).
+struct saved_sched_state {
+  int errno_value;
+  eh_state eh;
+};
+inline saved_sched_state install(const thread_state& ts, g* gp) noexcept {
+  saved_sched_state saved{*ts.errno_ptr, *ts.eh};
+  *ts.errno_ptr = gp->saved_errno;
+  *ts.eh = gp->eh;
+  return saved;
+}
+inline void uninstall(const thread_state& ts, g* gp,
+                      const saved_sched_state& saved) noexcept {
+  gp->saved_errno = *ts.errno_ptr;
+  gp->eh = *ts.eh;
+  *ts.errno_ptr = saved.errno_value;
+  *ts.eh = saved.eh;
 }
 
 std::size_t usable_size(const stack_desc* s) noexcept {
@@ -94,7 +114,6 @@ std::size_t usable_size(const stack_desc* s) noexcept {
   __sanitizer_finish_switch_fiber(nullptr, &gp->asan_from_bottom,
                                   &gp->asan_from_size);
 #endif
-  *errno_location() = 0;
   g_entry(gp);
   // The final switch: never resumed, so ASan may free the fake stack.
   worker* w = current_worker();
@@ -116,6 +135,8 @@ std::size_t usable_size(const stack_desc* s) noexcept {
 void context_init(entry_fn entry) noexcept { g_entry = entry; }
 
 void worker_switch_init(worker* w) noexcept {
+  tls_state.errno_ptr = &errno;
+  tls_state.eh = reinterpret_cast<eh_state*>(abi::__cxa_get_globals());
 #ifdef GORT_TSAN
   w->tsan_fiber = __tsan_get_current_fiber();
 #else
@@ -131,8 +152,11 @@ switch_reason resume(worker* w, g* gp) noexcept {
 #ifdef GORT_TSAN
     gp->tsan_fiber = __tsan_create_fiber(0);
 #endif
+    gp->saved_errno = 0;
+    gp->eh = eh_state{};
   }
-  swap_eh(gp);
+  const thread_state& ts = tls_state;  // the scheduler context never moves
+  const saved_sched_state saved = install(ts, gp);
 #ifdef GORT_ASAN
   __sanitizer_start_switch_fiber(&w->asan_fake_stack, gp->stack->usable_lo(),
                                  usable_size(gp->stack));
@@ -146,7 +170,7 @@ switch_reason resume(worker* w, g* gp) noexcept {
 #else
   (void)w;
 #endif
-  swap_eh(gp);
+  uninstall(ts, gp, saved);
   auto why =
       static_cast<switch_reason>(reinterpret_cast<std::intptr_t>(t.data));
   gp->ctx = why == switch_reason::exit ? nullptr : t.fctx;
@@ -155,7 +179,6 @@ switch_reason resume(worker* w, g* gp) noexcept {
 
 void suspend(g* gp, switch_reason why) noexcept {
   stack_check(gp->stack, __builtin_frame_address(0));
-  gp->saved_errno = *errno_location();
 #ifdef GORT_TSAN
   __tsan_switch_to_fiber(current_worker()->tsan_fiber, 0);
 #endif
@@ -172,7 +195,6 @@ void suspend(g* gp, switch_reason why) noexcept {
   __sanitizer_finish_switch_fiber(gp->asan_fake_stack, &gp->asan_from_bottom,
                                   &gp->asan_from_size);
 #endif
-  *errno_location() = gp->saved_errno;
 }
 
 void release_context(g* gp) noexcept {

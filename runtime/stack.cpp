@@ -96,8 +96,6 @@ namespace {
 constexpr std::size_t page = 4096;
 constexpr std::size_t slab_stacks = 64;
 constexpr std::size_t pool_keep_dirty = 256;
-// The red zone: a switch with sp this close to the bottom is an overflow.
-constexpr std::size_t red_zone = 256;
 constexpr std::size_t altstack_bytes = 64 * 1024;
 
 std::size_t g_size = 0;
@@ -218,12 +216,6 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
 
 }  // namespace
 
-std::size_t stack_desc::guard_bytes() const noexcept {
-  // The guard page is reserved in every stack, guarded or not, so that all
-  // stacks have the same usable size.
-  return page;
-}
-
 std::size_t default_stack_size() noexcept {
 #ifdef GORT_ANY_SANITIZER
   return 256 * 1024;
@@ -303,8 +295,9 @@ std::size_t stack_scavenge() noexcept {
   std::vector<stack_desc*> v;
   v.reserve(n);
   for (stack_desc* s = cold; s != nullptr; s = s->next) v.push_back(s);
-  std::sort(v.begin(), v.end(),
-            [](const stack_desc* a, const stack_desc* b) { return a->lo < b->lo; });
+  std::sort(v.begin(), v.end(), [](const stack_desc* a, const stack_desc* b) {
+    return a->lo < b->lo;
+  });
   for (std::size_t i = 0; i < v.size();) {
     std::size_t j = i + 1;
     while (j < v.size() && v[j]->lo == v[j - 1]->hi()) ++j;
@@ -333,9 +326,7 @@ void stack_prepare(stack_desc* s) noexcept {
   s->dirty = true;
 }
 
-void stack_check(const stack_desc* s, const void* sp) noexcept {
-  const bool sp_ok = static_cast<const char*>(sp) >= s->usable_lo() + red_zone;
-  if (__builtin_expect(sp_ok && (s->guarded || *canary_of(s) == 0), 1)) return;
+void stack_overflow_at_switch(const stack_desc* s, bool sp_ok) noexcept {
   worker* w = current_worker();
   write_report(w != nullptr ? w->curg : nullptr, s,
                sp_ok ? "overwrote the bottom of its stack (seen at a switch)"

@@ -3,7 +3,8 @@
 
 namespace gort::internal {
 namespace {
-thread_local worker* tls_worker = nullptr;
+thread_local worker* tls_worker __attribute__((tls_model("initial-exec"))) =
+    nullptr;
 }  // namespace
 
 [[gnu::noinline]] worker* current_worker() noexcept {

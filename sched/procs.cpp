@@ -27,9 +27,11 @@
 #include "sched/internal/sched.hpp"
 
 namespace gort::internal {
-namespace {
 
 sched_t* g_sched = nullptr;
+
+namespace {
+
 std::once_flag g_once;
 bool g_pin_explicit = false;
 cpu_set_t g_process_affinity;
@@ -93,8 +95,6 @@ void start() {
 
 }  // namespace
 
-sched_t& sched() noexcept { return *g_sched; }
-bool started() noexcept { return g_sched != nullptr; }
 void ensure_started() { std::call_once(g_once, start); }
 
 void procs_init(int n) {

@@ -255,7 +255,9 @@ void reset_spinning(m* mp) noexcept {
 g* find_runnable(m* mp, bool* inherit) noexcept {
   sched_t& s = sched();
   for (;;) {
-    if (mp->pp == nullptr || retire_if_removed(mp)) {
+    if (mp->pp == nullptr ||
+        (mp->pp->id >= s.gomaxprocs.load(std::memory_order_acquire) &&
+         retire_if_removed(mp))) {
       stop_m(mp, earliest_timer());
       continue;
     }

@@ -26,8 +26,9 @@ using entry_fn = void (*)(g*);
 // context_init records entry as the body of every goroutine. Once.
 void context_init(entry_fn entry) noexcept;
 
-// worker_switch_init prepares the calling worker thread for switching
-// (TSan fiber of the thread). Called once per worker thread.
+// worker_switch_init prepares the calling worker thread for switching: its
+// &errno, its exception globals and its TSan fiber. Once per worker thread,
+// before its first resume.
 void worker_switch_init(worker* w) noexcept;
 
 // resume runs g on the calling worker's scheduler context until g switches
@@ -37,8 +38,8 @@ switch_reason resume(worker* w, g* gp) noexcept;
 
 // suspend switches from the running goroutine gp back to its worker's
 // scheduler context with `why`, and returns when some worker resumes gp
-// (possibly on another thread). Saves and restores errno, and checks the
-// stack for overflow. Goroutine only.
+// (possibly on another thread, with gp's errno and exception globals
+// installed there). Checks the stack for overflow. Goroutine only.
 void suspend(g* gp, switch_reason why) noexcept;
 
 // release_context frees what the switch attached to a dead goroutine (its

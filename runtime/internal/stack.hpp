@@ -24,7 +24,9 @@ struct stack_desc {
 
   char* usable_lo() const noexcept { return lo + guard_bytes(); }
   char* hi() const noexcept { return lo + size; }
-  std::size_t guard_bytes() const noexcept;
+  // The guard page is reserved in every stack, guarded or not, so that all
+  // stacks have the same usable size.
+  static constexpr std::size_t guard_bytes() noexcept { return 4096; }
 };
 
 // stack_config is set once, when the runtime starts.
@@ -65,7 +67,9 @@ void stack_prepare(stack_desc* s) noexcept;
 // overflowed: sp is above the red zone and, on an unguarded stack, the canary
 // (its bottom word) is still zero. On failure
 // it prints the overflow report and exits with status 2.
-void stack_check(const stack_desc* s, const void* sp) noexcept;
+inline void stack_check(const stack_desc* s, const void* sp) noexcept;
+[[noreturn]] void stack_overflow_at_switch(const stack_desc* s,
+                                           bool sp_ok) noexcept;
 
 // install_overflow_handler installs the SIGSEGV/SIGBUS handler that turns a
 // guard-page hit into a report naming the goroutine. Once per process.
@@ -74,6 +78,19 @@ void install_overflow_handler() noexcept;
 // thread_overflow_setup gives the calling worker thread an alternate signal
 // stack, so the handler can run when the goroutine's stack is exhausted.
 void thread_overflow_setup(void** altstack) noexcept;
+
+inline constexpr std::size_t stack_red_zone = 256;
+
+inline void stack_check(const stack_desc* s, const void* sp) noexcept {
+  const bool sp_ok =
+      static_cast<const char*>(sp) >= s->usable_lo() + stack_red_zone;
+  if (__builtin_expect(
+          sp_ok && (s->guarded || *reinterpret_cast<const std::uint64_t*>(
+                                      s->usable_lo()) == 0),
+          1))
+    return;
+  stack_overflow_at_switch(s, sp_ok);
+}
 
 // stack_counts reports slabs' totals for stats and tests.
 struct stack_counts {

@@ -186,8 +186,9 @@ struct sched_t {
 };
 
 // The scheduler. started() is false until the first go() or run().
-sched_t& sched() noexcept;
-bool started() noexcept;
+extern sched_t* g_sched;  // set once by ensure_started, never freed
+inline sched_t& sched() noexcept { return *g_sched; }
+inline bool started() noexcept { return g_sched != nullptr; }
 void ensure_started();
 
 // The calling thread's M, or nullptr on a plain thread (out of line).
