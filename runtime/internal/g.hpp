@@ -76,47 +76,50 @@ struct timer {
   std::atomic<timer_heap*> heap{nullptr};
 };
 
-inline constexpr std::size_t g_inline_fn_bytes = 96;
+inline constexpr std::size_t g_inline_fn_bytes = 64;
 
-struct g {
-  // --- Switching. Written by the switch only (runtime/context.cpp).
+// Layout: the fields every switch and spawn touch come first, in the first
+// three cache lines (the callable's inline buffer is the third); what parks,
+// dumps and sanitizers use comes after. A G moves between processors, so
+// every line it drags along costs a cache miss on the way.
+struct alignas(64) g {
+  // --- Line 0: switching and queueing.
   void* ctx = nullptr;          // the goroutine's saved context, when off-CPU
   void* return_ctx = nullptr;   // its M's scheduler context, while running
   stack_desc* stack = nullptr;  // bound at first run, unbound at exit
-  int saved_errno = 0;          // errno across switches (platform.md 6)
-  eh_state eh;                  // exception globals across switches
-  void* asan_fake_stack = nullptr;         // ASan: this goroutine's fake stack
-  const void* asan_from_bottom = nullptr;  // ASan: the scheduler stack
-  std::size_t asan_from_size = 0;
-  void* tsan_fiber = nullptr;  // TSan: this goroutine's fiber
-
-  // --- Identity. Written by spawn before the G is published.
   std::atomic<gstatus> status{gstatus::idle};
-  std::uint64_t id = 0;
-  std::source_location site;         // where go() was called
-  void (*invoke)(void*) = nullptr;   // runs *fn then destroys it
-  void (*destroy)(void*) = nullptr;  // destroys *fn without running it
-  void* fn = nullptr;                // the callable: fn_inline or the heap
-  bool fn_on_heap = false;
-  bool is_main = false;       // run()'s main goroutine
-  void* main_done = nullptr;  // run(): the thread_parker to unpark at exit
-
-  // --- Scheduling. Owned by the G's current owner (see gstatus).
+  int saved_errno = 0;     // errno across switches (platform.md 6)
+  std::uint64_t id = 0;    // written by spawn before the G is published
   g* schedlink = nullptr;  // intrusive link: global run queue, free lists
   worker* m = nullptr;     // the M running it (running, blocking)
+  void* fn = nullptr;      // the callable: fn_inline or the heap
+
+  // --- Line 1: the body, the park request, exception state.
+  void (*invoke)(void*) = nullptr;   // runs *fn then destroys it
+  void (*destroy)(void*) = nullptr;  // destroys *fn without running it
+  std::source_location site;         // where go() was called
   // Park request, written by the G before switching out, read by its M on
   // the scheduler context (park.hpp).
   bool (*commit)(g*, void*) = nullptr;
   void* commit_arg = nullptr;
+  eh_state eh;  // exception globals across switches
+  bool fn_on_heap = false;
+  bool is_main = false;  // run()'s main goroutine
   // Read racily by stats() and dumps, hence atomic (relaxed).
   std::atomic<wait_reason> reason{wait_reason::none};
-  std::atomic<std::int64_t> wait_since{0};  // monotonic ns when parked
 
-  timer sleep_timer;  // sleep(); armed by the park commit
-
-  g* allg_next = nullptr;  // registry of all Gs (never changes once set)
-
+  // --- Line 2: the callable, constructed in place by go().
   alignas(16) unsigned char fn_inline[g_inline_fn_bytes];
+
+  // --- Cold.
+  std::atomic<std::int64_t> wait_since{0};  // monotonic ns when parked
+  void* main_done = nullptr;  // run(): the thread_parker to unpark at exit
+  void* asan_fake_stack = nullptr;         // ASan: this goroutine's fake stack
+  const void* asan_from_bottom = nullptr;  // ASan: the scheduler stack
+  std::size_t asan_from_size = 0;
+  void* tsan_fiber = nullptr;  // TSan: this goroutine's fiber
+  g* allg_next = nullptr;      // registry of all Gs (never changes once set)
+  timer sleep_timer;           // sleep(); armed by the park commit
 };
 
 // worker is the runtime half of an M: what the switch and the fault handler
