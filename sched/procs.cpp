@@ -162,8 +162,12 @@ void retire_p(p* pp) noexcept {
   flush_caches(pp);
   pp->owner.store(nullptr, std::memory_order_relaxed);
   pp->status.store(pstatus::dead, std::memory_order_release);
-  std::int64_t when = s.allp[0]->timers.next_when.load();
-  if (when != never) note_timer_added(when);
+  // No wakep() here: callers may hold sched.lock (pidle_put, procs_resize).
+  // The moved timers are found by whoever idles next (stop_m computes the
+  // earliest timer of every P), and procs_resize and retire_if_removed call
+  // wakep() once the lock is released. (Regression: calling it here
+  // self-deadlocked on sched.lock; sched_test's
+  // shrinking_maxprocs_while_timers_are_pending.)
 }
 
 void flush_caches(p* pp) noexcept {
