@@ -29,9 +29,14 @@
 //   2. Guard pages while the budget lasts: the budget is half of what
 //      vm.max_map_count leaves after a reserve for the rest of the process,
 //      so a program with fewer live goroutines than that (about 28k on a
-//      default system) gets a guard under every stack. A stack keeps its
-//      guard for life, so the first stacks, which the pools reuse most, are
-//      the guarded ones.
+//      default system) gets a guard under every stack. The first
+//      eager_guards stacks get theirs when carved. Past those, an mprotect
+//      (which splits a VMA under the mm write lock, stalling page faults on
+//      every other core) would sit on the critical path of a burst of new
+//      goroutines, so sysmon adds the guards instead, to stacks resting in
+//      the global pool (stack_scavenge); a burst's stacks run unguarded
+//      (step 3) until they come back. A stack keeps its guard for life, so
+//      the stacks the pools reuse most are the guarded ones.
 //   3. Every switch away from a goroutine checks that sp is above a red
 //      zone at the bottom of its stack. An unguarded stack also has a canary:
 //      its lowest usable word must still be zero. The canary is never
@@ -64,6 +69,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +102,7 @@ namespace {
 constexpr std::size_t page = 4096;
 constexpr std::size_t slab_stacks = 64;
 constexpr std::size_t pool_keep_dirty = 256;
+constexpr std::size_t eager_guards = 1024;
 constexpr std::size_t altstack_bytes = 64 * 1024;
 
 std::size_t g_size = 0;
@@ -127,6 +134,23 @@ std::uint64_t* canary_of(const stack_desc* s) noexcept {
   return reinterpret_cast<std::uint64_t*>(s->usable_lo());
 }
 
+// try_guard gives s a guard page if the budget allows. s must not be in
+// use by a goroutine (carving, or resting in the pool under sysmon).
+bool try_guard(stack_desc* s) noexcept {
+  std::size_t budget = g_guard_budget.load(std::memory_order_relaxed);
+  while (budget > 0 && !g_guard_budget.compare_exchange_weak(
+                           budget, budget - 1, std::memory_order_relaxed)) {
+  }
+  if (budget == 0) return false;
+  if (mprotect(s->lo, page, PROT_NONE) != 0) {
+    g_guard_budget.store(0, std::memory_order_relaxed);  // map count hit
+    return false;
+  }
+  s->guarded = true;
+  g_guarded.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 // carve_slab maps a new slab and returns its stacks as a list.
 stack_desc* carve_slab(std::size_t* count) noexcept {
   const std::size_t bytes = g_size * slab_stacks;
@@ -141,18 +165,8 @@ stack_desc* carve_slab(std::size_t* count) noexcept {
     stack_desc& s = descs[i];
     s.lo = base + i * g_size;
     s.size = g_size;
-    std::size_t budget = g_guard_budget.load(std::memory_order_relaxed);
-    while (budget > 0 && !g_guard_budget.compare_exchange_weak(
-                             budget, budget - 1, std::memory_order_relaxed)) {
-    }
-    if (budget > 0) {
-      if (mprotect(s.lo, page, PROT_NONE) == 0) {
-        s.guarded = true;
-        g_guarded.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        g_guard_budget.store(0, std::memory_order_relaxed);  // map count hit
-      }
-    }
+    if (g_allocated.load(std::memory_order_relaxed) + i < eager_guards)
+      try_guard(&s);
 #ifdef GORT_VALGRIND
     s.valgrind_id = VALGRIND_STACK_REGISTER(s.usable_lo(), s.hi());
 #endif
@@ -208,6 +222,14 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
     // frame may jump over the guard).
     if (addr < s->usable_lo() + page && addr + s->size >= s->lo) {
       write_report(gp, s, "hit the guard page below its stack");
+      _exit(2);
+    }
+    // An unguarded stack: the goroutine ran down through its neighbours
+    // until it hit something unmapped, but its sp is still below its stack.
+    const auto* sp = reinterpret_cast<const char*>(
+        static_cast<ucontext_t*>(uctx)->uc_mcontext.gregs[REG_RSP]);
+    if (sp < s->usable_lo() && sp + 64 * s->size >= s->lo) {
+      write_report(gp, s, "ran past the bottom of its stack");
       _exit(2);
     }
   }
@@ -276,7 +298,46 @@ void stack_free_batch(stack_desc* head, std::size_t n) noexcept {
   dirty_count.fetch_add(n, std::memory_order_relaxed);
 }
 
+// guard_resting gives guard pages to up to `max` unguarded stacks resting
+// on the clean list, while the budget lasts ("Stacks", step 2). The stacks
+// are taken off the list for the mprotect calls, so the lock is not held
+// across syscalls.
+std::size_t guard_resting(std::size_t max) noexcept {
+  if (g_guard_budget.load(std::memory_order_relaxed) == 0) return 0;
+  stack_desc* taken = nullptr;
+  std::size_t n = 0;
+  {
+    std::lock_guard<rt_mutex> lk(pool_lock);
+    stack_desc** link = &clean_head;
+    while (*link != nullptr && n < max) {
+      stack_desc* s = *link;
+      if (s->guarded) {
+        link = &s->next;
+        continue;
+      }
+      *link = s->next;
+      s->next = taken;
+      taken = s;
+      ++n;
+    }
+    clean_count -= n;
+  }
+  if (taken == nullptr) return 0;
+  std::size_t guarded = 0;
+  stack_desc* tail = taken;
+  for (stack_desc* s = taken; s != nullptr; s = s->next) {
+    if (try_guard(s)) ++guarded;
+    tail = s;
+  }
+  std::lock_guard<rt_mutex> lk(pool_lock);
+  tail->next = clean_head;
+  clean_head = taken;
+  clean_count += n;
+  return guarded;
+}
+
 std::size_t stack_scavenge() noexcept {
+  guard_resting(256);
   if (dirty_count.load(std::memory_order_relaxed) <= pool_keep_dirty) return 0;
   stack_desc* cold;
   std::size_t n = 0;

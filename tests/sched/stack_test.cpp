@@ -1,0 +1,55 @@
+// Stack overflow on a stack without a guard page.
+//
+// Only the first stacks get a guard page when carved; those a burst of new
+// goroutines gets run unguarded until sysmon guards them in the pool
+// (runtime/stack.cpp, "Stacks", step 2). An overflow there runs down
+// through the neighbouring stacks until it faults; the handler must still
+// recognise it from the faulting sp and name the goroutine.
+#include <gtest/gtest.h>
+
+#include <gort/gort.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "sched/internal/latch.hpp"
+
+namespace {
+
+int deep(int n) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(n);
+  return n < 0 ? 0 : deep(n + 1) + frame[0];
+}
+
+void overflow_past_the_eager_guards() {
+  setenv("GORT_STACK_SIZE", "64K", 1);
+  gort::run([] {
+    // More goroutines alive than stacks get eager guards (1,024), so the
+    // next one runs on a stack carved without a guard page.
+    constexpr int parked = 3000;
+    gort::internal::latch hold(1), ready(parked);
+    for (int i = 0; i < parked; ++i)
+      gort::go([&] {
+        ready.count_down();
+        hold.wait();
+      });
+    ready.wait();
+    gort::internal::latch done(1);
+    gort::go([&] {
+      std::printf("%d\n", deep(1));
+      done.count_down();
+    });
+    done.wait();
+  });
+  std::exit(0);  // not reached
+}
+
+TEST(stack_death_test, overflow_on_an_unguarded_stack_names_the_goroutine) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(overflow_past_the_eager_guards(), testing::ExitedWithCode(2),
+              "stack overflow(.|\n)*goroutine "
+              "[0-9]+(.|\n)*stack_test\\.cpp(.|\n)*no guard page");
+}
+
+}  // namespace
