@@ -63,6 +63,32 @@ struct task {
 
 }  // namespace internal
 
+namespace internal {
+
+// spawn is the body of every go() overload below.
+template <class F, class... Args>
+void spawn(const std::source_location& site, F&& fn, Args&&... args) {
+  using task_t = task<F, Args...>;
+  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                "gort::go: fn(args...) must be callable with decayed args");
+  void* handle = nullptr;
+  void* mem = spawn_prepare({sizeof(task_t), alignof(task_t), &task_t::invoke,
+                             &task_t::destroy, site},
+                            &handle);
+  try {
+    ::new (mem) task_t{std::forward<F>(fn), std::tuple<std::decay_t<Args>...>(
+                                                std::forward<Args>(args)...)};
+  } catch (...) {
+    spawn_cancel(handle);
+    throw;
+  }
+  spawn_commit(handle);
+}
+
+using site_t = std::source_location;
+
+}  // namespace internal
+
 // go starts a new goroutine running fn(args...), as Go's `go` statement.
 //
 // Any thread may call it: a goroutine, `main` before run(), a std::thread.
@@ -77,34 +103,85 @@ struct task {
 // An exception that escapes fn prints the goroutine's id, its spawn site and
 // what(), then ends the process with status 2, as a panic does in Go.
 //
-// go is a class template so that the spawn site can follow a parameter
-// pack; write it as a call.
+// go has one overload per argument count up to eight, because the defaulted
+// spawn site must come after the arguments and a parameter pack cannot be
+// followed by a defaulted parameter. (A class template with a deduction
+// guide can, but then `gort::go(worker);` would declare a variable named
+// worker.) With nine or more arguments go still works, but records no
+// spawn site.
 //
 // Example:
 //   gort::go([](int n) { std::printf("%d\n", n); }, 42);
-template <class F, class... Args>
-struct go {
-  explicit go(F&& fn, Args&&... args,
-              std::source_location site = std::source_location::current()) {
-    using task = internal::task<F, Args...>;
-    static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
-                  "gort::go: fn(args...) must be callable with decayed args");
-    void* handle = nullptr;
-    void* mem = internal::spawn_prepare(
-        {sizeof(task), alignof(task), &task::invoke, &task::destroy, site},
-        &handle);
-    try {
-      ::new (mem) task{std::forward<F>(fn), std::tuple<std::decay_t<Args>...>(
-                                                std::forward<Args>(args)...)};
-    } catch (...) {
-      internal::spawn_cancel(handle);
-      throw;
-    }
-    internal::spawn_commit(handle);
-  }
-};
-template <class F, class... Args>
-go(F&&, Args&&...) -> go<F, Args...>;
+template <class F>
+void go(F&& fn, internal::site_t site = internal::site_t::current()) {
+  internal::spawn(site, std::forward<F>(fn));
+}
+template <class F, class A1>
+void go(F&& fn, A1&& a1, internal::site_t site = internal::site_t::current()) {
+  internal::spawn(site, std::forward<F>(fn), std::forward<A1>(a1));
+}
+template <class F, class A1, class A2>
+void go(F&& fn, A1&& a1, A2&& a2,
+        internal::site_t site = internal::site_t::current()) {
+  internal::spawn(site, std::forward<F>(fn), std::forward<A1>(a1),
+                  std::forward<A2>(a2));
+}
+template <class F, class A1, class A2, class A3>
+void go(F&& fn, A1&& a1, A2&& a2, A3&& a3,
+        internal::site_t site = internal::site_t::current()) {
+  internal::spawn(site, std::forward<F>(fn), std::forward<A1>(a1),
+                  std::forward<A2>(a2), std::forward<A3>(a3));
+}
+template <class F, class A1, class A2, class A3, class A4>
+void go(F&& fn, A1&& a1, A2&& a2, A3&& a3, A4&& a4,
+        internal::site_t site = internal::site_t::current()) {
+  internal::spawn(site, std::forward<F>(fn), std::forward<A1>(a1),
+                  std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5>
+void go(F&& fn, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5,
+        internal::site_t site = internal::site_t::current()) {
+  internal::spawn(site, std::forward<F>(fn), std::forward<A1>(a1),
+                  std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4), std::forward<A5>(a5));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5, class A6>
+void go(F&& fn, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6,
+        internal::site_t site = internal::site_t::current()) {
+  internal::spawn(site, std::forward<F>(fn), std::forward<A1>(a1),
+                  std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4), std::forward<A5>(a5),
+                  std::forward<A6>(a6));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5, class A6,
+          class A7>
+void go(F&& fn, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
+        internal::site_t site = internal::site_t::current()) {
+  internal::spawn(site, std::forward<F>(fn), std::forward<A1>(a1),
+                  std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4), std::forward<A5>(a5),
+                  std::forward<A6>(a6), std::forward<A7>(a7));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5, class A6,
+          class A7, class A8>
+void go(F&& fn, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
+        A8&& a8, internal::site_t site = internal::site_t::current()) {
+  internal::spawn(
+      site, std::forward<F>(fn), std::forward<A1>(a1), std::forward<A2>(a2),
+      std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5),
+      std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5, class A6,
+          class A7, class A8, class A9, class... Rest>
+void go(F&& fn, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
+        A8&& a8, A9&& a9, Rest&&... rest) {
+  internal::spawn(
+      internal::site_t{}, std::forward<F>(fn), std::forward<A1>(a1),
+      std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4),
+      std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7),
+      std::forward<A8>(a8), std::forward<A9>(a9), std::forward<Rest>(rest)...);
+}
 
 // run runs fn() as the main goroutine and returns its result when it ends.
 //
@@ -121,7 +198,7 @@ template <class F>
 auto run(F&& fn) -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
   struct frame {
-    F* fn;
+    std::remove_reference_t<F>* fn;
     std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
     std::exception_ptr error{};
   } f{&fn, {}, {}};
