@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include <gort/sched.hpp>
+#include "fib.hpp"
 #include "sched/internal/latch.hpp"
 #include "sched/internal/wait_queue.hpp"
 
@@ -382,27 +383,11 @@ BENCHMARK(bm_thread_skynet)->UseRealTime()->Unit(benchmark::kMillisecond);
 // ---------------------------------------------------------------- fib
 
 constexpr long kFibN = 32;
-constexpr long kFibCutoff = 20;
+constexpr long kFibCutoff = gort_bench::fib_cutoff;
 constexpr long kFib32 = 2178309;
 
-__attribute__((noinline)) long fib_serial(long n) {
-  return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
-}
-
-// fib_par: n > cutoff spawns fib(n-1), computes fib(n-2) and joins (the fib
-// anchor's shape).
-long fib_par(long n) {
-  if (n <= kFibCutoff) return fib_serial(n);
-  long x = 0;
-  latch done(1);
-  gort::go([&x, &done, n] {
-    x = fib_par(n - 1);
-    done.count_down();
-  });
-  const long y = fib_par(n - 2);
-  done.wait();
-  return x + y;
-}
+using gort_bench::fib_par;
+using gort_bench::fib_serial;
 
 long fib_thread(long n) {
   if (n <= kFibCutoff) return fib_serial(n);

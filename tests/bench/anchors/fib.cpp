@@ -10,30 +10,12 @@
 #include <vector>
 
 #include "common.hpp"
-#include "sched/internal/latch.hpp"
+#include "fib.hpp"
 
 namespace {
 
-constexpr long kCutoff = 20;
-
-// noinline as in the Boost.Fiber port, so that g++ keeps the plain
-// double recursion (Go's compiler does not inline recursive calls either).
-__attribute__((noinline)) long fib_serial(long n) {
-  return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
-}
-
-long fib_par(long n) {
-  if (n <= kCutoff) return fib_serial(n);
-  long x = 0;
-  gort::internal::latch done(1);
-  gort::go([&x, &done, n] {
-    x = fib_par(n - 1);
-    done.count_down();
-  });
-  const long y = fib_par(n - 2);
-  done.wait();
-  return x + y;
-}
+using gort_bench::fib_par;
+using gort_bench::fib_serial;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -63,9 +45,9 @@ int main(int argc, char** argv) {
     }
   });
   const double s = median(ser), p = median(par);
-  anchors::result("fib", procs, p, "ms",
-                  anchors::kv("n", a.n) + " cutoff=20" +
-                      anchors::kv("serial_ms", s) +
-                      anchors::kv("speedup", s / p));
+  anchors::result(
+      "fib", procs, p, "ms",
+      anchors::kv("n", a.n) + anchors::kv("cutoff", gort_bench::fib_cutoff) +
+          anchors::kv("serial_ms", s) + anchors::kv("speedup", s / p));
   return 0;
 }
