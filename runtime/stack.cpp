@@ -225,10 +225,14 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
       _exit(2);
     }
     // An unguarded stack: the goroutine ran down through its neighbours
-    // until it hit something unmapped, but its sp is still below its stack.
+    // (contiguous slabs: possibly hundreds of megabytes) until it hit a
+    // guard page or something unmapped. Its sp is then below its own stack,
+    // where a running goroutine's sp never is otherwise. (The 1 GiB bound
+    // only keeps code that switched to a stack of its own out.)
     const auto* sp = reinterpret_cast<const char*>(
         static_cast<ucontext_t*>(uctx)->uc_mcontext.gregs[REG_RSP]);
-    if (sp < s->usable_lo() && sp + 64 * s->size >= s->lo) {
+    if (sp < s->usable_lo() && static_cast<std::size_t>(s->usable_lo() - sp) <
+                                   (std::size_t{1} << 30)) {
       write_report(gp, s, "ran past the bottom of its stack");
       _exit(2);
     }
