@@ -424,13 +424,4 @@ void thread_overflow_setup(void** altstack) noexcept {
   *altstack = mem;
 }
 
-stack_counts stack_stats() noexcept {
-  stack_counts c;
-  c.allocated = g_allocated.load(std::memory_order_relaxed);
-  c.guarded = g_guarded.load(std::memory_order_relaxed);
-  std::lock_guard<rt_mutex> lk(pool_lock);
-  c.pooled = clean_count + dirty_count.load(std::memory_order_relaxed);
-  return c;
-}
-
 }  // namespace gort::internal

@@ -29,12 +29,6 @@ struct stack_desc {
   static constexpr std::size_t guard_bytes() noexcept { return 4096; }
 };
 
-// stack_config is set once, when the runtime starts.
-struct stack_config {
-  std::size_t size = 0;          // bytes per stack, guard included
-  std::size_t guard_budget = 0;  // stacks that may still get a guard page
-};
-
 // stack_init sets the stack size (rounded up to pages) and the guard budget
 // from /proc/sys/vm/max_map_count. Called once, before any allocation.
 void stack_init(std::size_t size) noexcept;
@@ -91,13 +85,5 @@ inline void stack_check(const stack_desc* s, const void* sp) noexcept {
     return;
   stack_overflow_at_switch(s, sp_ok);
 }
-
-// stack_counts reports slabs' totals for stats and tests.
-struct stack_counts {
-  std::size_t allocated = 0;  // stacks ever carved
-  std::size_t guarded = 0;    // of those, with a guard page
-  std::size_t pooled = 0;     // in the global pool now
-};
-stack_counts stack_stats() noexcept;
 
 }  // namespace gort::internal
