@@ -41,14 +41,10 @@ TEST_P(spawn_test, one_million_goroutines_spawn_and_complete) {
   EXPECT_GE(gort::stats().goroutines_created - created_before, n + 1);
 }
 
-// go() from 8 plain threads at once, with no run() active: the test thread
-// joins on the latch from outside the runtime.
-TEST_P(spawn_test, go_from_eight_threads_without_run_completes) {
-  constexpr int threads = 8;
-  constexpr int per_thread =
-      static_cast<int>(gort_test::scaled(10'000, 2'000, 250));
-  std::atomic<int> ran{0};
-  latch done(threads * per_thread);
+// spawn_from_threads starts `threads` std::threads that each spawn
+// `per_thread` goroutines counting `ran` and `done` down, and joins them.
+void spawn_from_threads(int threads, int per_thread, std::atomic<int>& ran,
+                        latch& done) {
   std::vector<std::thread> spawners;
   for (int t = 0; t < threads; ++t) {
     spawners.emplace_back([&] {
@@ -61,6 +57,17 @@ TEST_P(spawn_test, go_from_eight_threads_without_run_completes) {
     });
   }
   for (auto& t : spawners) t.join();
+}
+
+// go() from 8 plain threads at once, with no run() active: the test thread
+// joins on the latch from outside the runtime.
+TEST_P(spawn_test, go_from_eight_threads_without_run_completes) {
+  constexpr int threads = 8;
+  constexpr int per_thread =
+      static_cast<int>(gort_test::scaled(10'000, 2'000, 250));
+  std::atomic<int> ran{0};
+  latch done(threads * per_thread);
+  spawn_from_threads(threads, per_thread, ran, done);
   done.wait();
   EXPECT_EQ(ran.load(), threads * per_thread);
 }
@@ -81,18 +88,7 @@ TEST_P(spawn_test, go_from_eight_threads_while_run_is_active_completes) {
     });
   });
   main_started.wait();
-  std::vector<std::thread> spawners;
-  for (int t = 0; t < threads; ++t) {
-    spawners.emplace_back([&] {
-      for (int i = 0; i < per_thread; ++i) {
-        gort::go([&] {
-          ran.fetch_add(1, std::memory_order_relaxed);
-          done.count_down();
-        });
-      }
-    });
-  }
-  for (auto& t : spawners) t.join();
+  spawn_from_threads(threads, per_thread, ran, done);
   runner.join();
   EXPECT_EQ(ran.load(), threads * per_thread);
 }
