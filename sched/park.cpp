@@ -110,7 +110,7 @@ void wake(waiter& w) noexcept {
   futex_wake(word, 1);
 }
 
-void wait_queue::push_back(waiter* w) noexcept {
+void waiter_list::push_back(waiter* w) noexcept {
   w->next = nullptr;
   w->prev = tail;
   if (tail != nullptr)
@@ -120,13 +120,13 @@ void wait_queue::push_back(waiter* w) noexcept {
   tail = w;
 }
 
-waiter* wait_queue::pop_front() noexcept {
+waiter* waiter_list::pop_front() noexcept {
   waiter* w = head;
   if (w != nullptr) remove(w);
   return w;
 }
 
-void wait_queue::remove(waiter* w) noexcept {
+void waiter_list::remove(waiter* w) noexcept {
   if (w->prev != nullptr)
     w->prev->next = w->next;
   else

@@ -41,18 +41,26 @@ void block(waiter& w, rt_mutex& lock, wait_reason reason) noexcept;
 // touched after wake returns: its owner may already have destroyed it.
 void wake(waiter& w) noexcept;
 
-// wait_queue is an intrusive FIFO of waiters. It is not thread-safe by
-// itself: its owner guards it with an rt_mutex (usually `lock` below, or a
-// channel's lock).
-struct wait_queue {
-  rt_mutex lock{lock_rank::wait_queue};
+// waiter_list is an intrusive FIFO of waiters. It is not thread-safe by
+// itself: its owner guards it with an rt_mutex (wait_queue's own lock, or a
+// channel's lock, which guards two lists).
+struct waiter_list {
   waiter* head = nullptr;
   waiter* tail = nullptr;
 
   bool empty() const noexcept { return head == nullptr; }
   void push_back(waiter* w) noexcept;
   waiter* pop_front() noexcept;     // nullptr if empty
-  void remove(waiter* w) noexcept;  // w must be in this queue
+  void remove(waiter* w) noexcept;  // w must be in this list
+  // contains reports whether w is in this list (w in no other list).
+  bool contains(const waiter* w) const noexcept {
+    return w->prev != nullptr || head == w;
+  }
+};
+
+// wait_queue is a waiter_list with the lock that guards it.
+struct wait_queue : waiter_list {
+  rt_mutex lock{lock_rank::wait_queue};
 };
 
 }  // namespace gort::internal
