@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "runtime/internal/check.hpp"
+#include "sched/internal/sched.hpp"
 
 namespace gort::internal {
 namespace {
@@ -90,6 +91,21 @@ bool timer_heap::remove(timer* t) noexcept {
   }
 }
 
+bool timer_heap::remove_sync(timer* t) noexcept {
+  const bool pending = remove(t);
+  // Out of every heap now, so nothing sets running again; a call already
+  // under way set it under the lock that remove took after it.
+  while (t->running.load(std::memory_order_acquire) != 0)
+    __builtin_ia32_pause();
+  return pending;
+}
+
+bool timer_add(timer* t, std::int64_t when) noexcept {
+  p* pp = current_p();
+  if (pp == nullptr) pp = sched().allp[0];
+  return pp->timers.add(t, when);
+}
+
 int timer_heap::run_expired(std::int64_t now) noexcept {
   int ran = 0;
   std::unique_lock<rt_mutex> lk(lock);
@@ -107,8 +123,11 @@ int timer_heap::run_expired(std::int64_t now) noexcept {
       erase_at(0);
     }
     publish();
+    t->running.store(1, std::memory_order_relaxed);  // under the lock
     lk.unlock();
     fn(arg, seq);
+    // t may be re-armed, or (with running clear) freed, from here on.
+    t->running.store(0, std::memory_order_release);
     ++ran;
     lk.lock();
   }

@@ -74,6 +74,9 @@ struct timer {
   // The heap holding it. Written under that heap's lock; read without a
   // lock by remove() to find which lock to take.
   std::atomic<timer_heap*> heap{nullptr};
+  // Nonzero while run_expired is calling fn: set under the heap's lock
+  // before fn, cleared after it. timer_heap::remove_sync waits for it.
+  std::atomic<std::uint32_t> running{0};
 };
 
 inline constexpr std::size_t g_inline_fn_bytes = 64;

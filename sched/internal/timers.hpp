@@ -39,6 +39,10 @@ struct timer_heap {
   // pending (so it will not fire), false if it had fired or was never
   // added. Any thread.
   static bool remove(timer* t) noexcept;
+  // remove_sync is remove(), and then waits until no run_expired is still
+  // calling t's function, so the caller may free what fn uses. Must not be
+  // called from t's own function. Any thread.
+  static bool remove_sync(timer* t) noexcept;
   // run_expired pops every timer due at `now`, re-adds periodic ones, and
   // calls their functions with the lock released. Returns how many ran.
   int run_expired(std::int64_t now) noexcept;
@@ -51,5 +55,13 @@ struct timer_heap {
   void erase_at(std::size_t i) noexcept;
   void publish() noexcept;
 };
+
+// timer_add adds t (in no heap, fn and arg set) to fire at `when`: to the
+// calling goroutine's processor's heap, or from a plain thread to processor
+// 0's (set_maxprocs never removes it). The runtime must be started. Returns
+// true if t became its heap's earliest timer: the caller must then call
+// note_timer_added(when) after releasing its own locks (it may take the
+// scheduler's lock to wake a worker). Any thread.
+bool timer_add(timer* t, std::int64_t when) noexcept;
 
 }  // namespace gort::internal
