@@ -87,19 +87,29 @@ void rt_mutex::unlock_slow() noexcept { futex_wake(&state_, 1); }
 // a new lock must rank above all of them, or equal the top one and sit at a
 // higher address (select's address order).
 namespace {
+// A select may hold any number of channel locks; past max_held they are
+// only counted (the order check still compares with the last one taken).
 constexpr int max_held = 16;
 thread_local const rt_mutex* held[max_held];
 thread_local int nheld = 0;
+thread_local const rt_mutex* last_untracked = nullptr;
+thread_local int nuntracked = 0;
 }  // namespace
 
 void rt_mutex::note_acquired() noexcept {
-  if (nheld > 0) {
-    const rt_mutex* top = held[nheld - 1];
+  const rt_mutex* top = nuntracked > 0 ? last_untracked
+                        : nheld > 0    ? held[nheld - 1]
+                                       : nullptr;
+  if (top != nullptr) {
     const bool ok = top->rank_ < rank_ || (top->rank_ == rank_ && top < this);
     if (!ok) fatal("lock order violation (see runtime/internal/rt_mutex.hpp)");
   }
-  GORT_CHECK(nheld < max_held);
-  held[nheld++] = this;
+  if (nheld < max_held && nuntracked == 0) {
+    held[nheld++] = this;
+  } else {
+    last_untracked = this;
+    ++nuntracked;
+  }
 }
 
 void rt_mutex::note_released() noexcept {
@@ -109,6 +119,10 @@ void rt_mutex::note_released() noexcept {
       --nheld;
       return;
     }
+  }
+  if (nuntracked > 0) {
+    if (--nuntracked == 0) last_untracked = nullptr;
+    return;
   }
   fatal("unlock of an rt_mutex this thread does not hold");
 }
