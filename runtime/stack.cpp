@@ -55,10 +55,13 @@
 //      sysmon's scavenger (stack_scavenge) keeps the global pool's dirty
 //      stacks at pool_keep_dirty and returns the pages of the coldest rest
 //      with MADV_DONTNEED (platform.md 2.3: MADV_FREE would not lower RSS),
-//      address-sorted so that neighbours in a slab cost one madvise. So a
-//      burst of goroutine exits pays no madvise on its critical path, and an
-//      idle program (sysmon scavenges before it sleeps) holds no more than
-//      the bound.
+//      address-sorted so that neighbours in a slab cost one madvise. Only
+//      stacks that rested through a whole scavenge window (1 s: the fewest
+//      dirty stacks seen in it) go back, so a program that runs a burst of
+//      goroutines again and again reuses warm stacks instead of faulting
+//      fresh pages each time. A burst of exits pays no madvise on its
+//      critical path, and an idle program holds no more than the bound once
+//      a window has passed (sysmon does not sleep for good before).
 //
 // Invariants:
 //   S1. A stack is in exactly one place: a per-P cache, the global pool, or
@@ -81,6 +84,7 @@
 #include <vector>
 
 #include "runtime/internal/check.hpp"
+#include "runtime/internal/futex.hpp"
 #include "runtime/internal/g.hpp"
 #include "runtime/internal/rt_mutex.hpp"
 
@@ -102,6 +106,8 @@ namespace {
 constexpr std::size_t page = 4096;
 constexpr std::size_t slab_stacks = 64;
 constexpr std::size_t pool_keep_dirty = 256;
+// A dirty stack must rest this long before its pages go back ("Stacks", 5).
+constexpr std::int64_t scavenge_window_ns = 1'000'000'000;
 constexpr std::size_t eager_guards = 1024;
 constexpr std::size_t altstack_bytes = 64 * 1024;
 
@@ -340,17 +346,33 @@ std::size_t guard_resting(std::size_t max) noexcept {
   return guarded;
 }
 
-std::size_t stack_scavenge() noexcept {
+bool stack_scavenge() noexcept {
   guard_resting(256);
-  if (dirty_count.load(std::memory_order_relaxed) <= pool_keep_dirty) return 0;
+  // Only stacks that rested through a whole window are returned: the
+  // smallest dirty count seen in the window (sysmon's thread only).
+  static std::int64_t window_start = 0;
+  static std::size_t window_min = SIZE_MAX;
+  const std::size_t dirty = dirty_count.load(std::memory_order_relaxed);
+  if (dirty < window_min) window_min = dirty;
+  const std::int64_t now = monotonic_ns();
+  if (now - window_start < scavenge_window_ns) return dirty > pool_keep_dirty;
+  const std::size_t rested = window_min;
+  window_start = now;
+  window_min = SIZE_MAX;
+  if (rested <= pool_keep_dirty) return dirty > pool_keep_dirty;
+  std::size_t release = rested - pool_keep_dirty;
   stack_desc* cold;
   std::size_t n = 0;
   {
     std::lock_guard<rt_mutex> lk(pool_lock);
+    // Stacks may have been taken since: never keep fewer than the bound.
+    const std::size_t now_dirty = dirty_count.load(std::memory_order_relaxed);
+    if (now_dirty <= pool_keep_dirty) return false;
+    release = std::min(release, now_dirty - pool_keep_dirty);
+    // The list is most recently freed first: keep the head, cut the tail.
     stack_desc* keep_tail = dirty_head;
-    for (std::size_t i = 1; keep_tail != nullptr && i < pool_keep_dirty; ++i)
+    for (std::size_t i = 1; i < now_dirty - release; ++i)
       keep_tail = keep_tail->next;
-    if (keep_tail == nullptr || keep_tail->next == nullptr) return 0;
     cold = keep_tail->next;
     keep_tail->next = nullptr;
     for (stack_desc* s = cold; s != nullptr; s = s->next) ++n;
@@ -376,7 +398,7 @@ std::size_t stack_scavenge() noexcept {
   v.back()->next = clean_head;
   clean_head = v.front();
   clean_count += n;
-  return n;
+  return dirty_count.load(std::memory_order_relaxed) > pool_keep_dirty;
 }
 
 void stack_prepare(stack_desc* s) noexcept {

@@ -143,8 +143,8 @@ void sysmon_main() {
       delay = 20 * us;
     else if (idle > 50)
       delay = std::min(delay * 2, slice);
-    stack_scavenge();
-    if (period == 0 && all_idle()) {
+    const bool stacks_resting = stack_scavenge();
+    if (period == 0 && !stacks_resting && all_idle()) {
       // Deep sleep until start_m or enter_blocking (Dekker with them: our
       // flag store, then their state; their state, then our flag).
       std::uint32_t word = s.sysmon_wake.load(std::memory_order_seq_cst);

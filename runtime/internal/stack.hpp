@@ -48,10 +48,12 @@ stack_desc* stack_alloc() noexcept;
 // global pool, as dirty. Never makes a syscall. Any thread.
 void stack_free_batch(stack_desc* head, std::size_t n) noexcept;
 
-// stack_scavenge returns the pages of the global pool's dirty stacks beyond
-// its bound to the kernel (MADV_DONTNEED), coldest first, and returns how
-// many stacks it cleaned. Sysmon calls it. Any thread.
-std::size_t stack_scavenge() noexcept;
+// stack_scavenge returns to the kernel (MADV_DONTNEED) the pages of the
+// global pool's dirty stacks beyond its bound that rested through a whole
+// scavenge window, coldest first. Returns true while dirty stacks beyond the
+// bound remain, i.e. while the caller should come back. Sysmon calls it on
+// every tick. Sysmon's thread only.
+bool stack_scavenge() noexcept;
 
 // stack_prepare readies a stack for a new goroutine: clears a tripped canary
 // under ASan, unpoisons it. Called on the stack's first use by a goroutine.
