@@ -105,7 +105,7 @@ void chan_unref(hchan* c) noexcept {
   ::operator delete (c, std::align_val_t{align});
 }
 
-sudog* dequeue(waiter_list& q) noexcept {
+sudog* dequeue_slow(waiter_list& q) noexcept {
   while (waiter* w = q.pop_front()) {
     auto* sg = static_cast<sudog*>(w);
     if (sg->sel == nullptr) return sg;
@@ -152,20 +152,6 @@ void recv_from(hchan* c, sudog* sg, void* dst) noexcept {
     c->sendx = c->recvx;
   }
   sg->success = true;
-}
-
-void buf_put(hchan* c, void* v) noexcept {
-  elem_move(c->ops, c->slot(c->sendx), v);
-  c->sendx = c->sendx + 1 == c->cap ? 0 : c->sendx + 1;
-  c->qcount.store(c->qcount.load(std::memory_order_relaxed) + 1,
-                  std::memory_order_relaxed);
-}
-
-void buf_take(hchan* c, void* dst) noexcept {
-  elem_take(c->ops, dst, c->slot(c->recvx));
-  c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
-  c->qcount.store(c->qcount.load(std::memory_order_relaxed) - 1,
-                  std::memory_order_relaxed);
 }
 
 void block_forever(wait_reason reason) {

@@ -65,17 +65,30 @@ struct hchan {
   void* slot(std::size_t i) const noexcept { return buf + i * ops->size; }
 };
 
-// Element moves; see elem_ops. Used under the channel's lock.
+// Element moves; see elem_ops. Used under the channel's lock, so the
+// common sizes get a copy the compiler inlines rather than a memcpy call.
+inline void elem_copy(const elem_ops* o, void* dst, const void* src) noexcept {
+  switch (o->size) {
+    case 4:
+      std::memcpy(dst, src, 4);
+      return;
+    case 8:
+      std::memcpy(dst, src, 8);
+      return;
+    default:
+      std::memcpy(dst, src, o->size);
+  }
+}
 inline void elem_move(const elem_ops* o, void* dst, void* src) noexcept {
   if (o->trivial)
-    std::memcpy(dst, src, o->size);
+    elem_copy(o, dst, src);
   else
     o->move_new(dst, src);
 }
 // elem_take moves the value at src to dst and ends src's life.
 inline void elem_take(const elem_ops* o, void* dst, void* src) noexcept {
   if (o->trivial) {
-    std::memcpy(dst, src, o->size);
+    elem_copy(o, dst, src);
   } else {
     o->move_new(dst, src);
     o->destroy(src);
@@ -84,7 +97,10 @@ inline void elem_take(const elem_ops* o, void* dst, void* src) noexcept {
 
 // dequeue pops the first sudog of q that may complete: a plain one, or one
 // whose select this call wins (C5). Losers are dropped from q. Lock held.
-sudog* dequeue(waiter_list& q) noexcept;
+sudog* dequeue_slow(waiter_list& q) noexcept;
+inline sudog* dequeue(waiter_list& q) noexcept {
+  return q.empty() ? nullptr : dequeue_slow(q);
+}
 
 // wake_sudog wakes the party of a sudog that dequeue returned, after the
 // channel's lock is released (W2). The sudog must not be touched after.
@@ -97,8 +113,20 @@ void wake_sudog(sudog* sg) noexcept;
 // takes the tail). buf_put/buf_take: through the buffer.
 void send_to(hchan* c, sudog* sg, void* v) noexcept;
 void recv_from(hchan* c, sudog* sg, void* dst) noexcept;
-void buf_put(hchan* c, void* v) noexcept;
-void buf_take(hchan* c, void* dst) noexcept;
+
+inline void buf_put(hchan* c, void* v) noexcept {
+  elem_move(c->ops, c->slot(c->sendx), v);
+  c->sendx = c->sendx + 1 == c->cap ? 0 : c->sendx + 1;
+  c->qcount.store(c->qcount.load(std::memory_order_relaxed) + 1,
+                  std::memory_order_relaxed);
+}
+
+inline void buf_take(hchan* c, void* dst) noexcept {
+  elem_take(c->ops, dst, c->slot(c->recvx));
+  c->recvx = c->recvx + 1 == c->cap ? 0 : c->recvx + 1;
+  c->qcount.store(c->qcount.load(std::memory_order_relaxed) - 1,
+                  std::memory_order_relaxed);
+}
 
 // block_forever parks (or sleeps a plain thread) for good: nil channels and
 // select with nothing to wait on.
