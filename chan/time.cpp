@@ -120,9 +120,13 @@ recv_chan<time_point> adopt(detail::hchan* c) {
   return detail::chan_access::adopt<time_point>(c);
 }
 
+// deadline is now + d, clamped: d <= 0 is now, and a d past the clock's
+// range is "never" (time_point::max, which no timer reaches).
 time_point deadline(nanoseconds d) {
   const time_point now = std::chrono::steady_clock::now();
-  return d > nanoseconds::zero() ? now + d : now;
+  if (d <= nanoseconds::zero()) return now;
+  if (d >= time_point::max() - now) return time_point::max();
+  return now + d;
 }
 
 void check_interval(nanoseconds d, const char* what) {

@@ -132,15 +132,22 @@ detail::recv_case<T, F> case_recv(const recv_chan<T>& c, F f = {}) {
   return {detail::chan_access::get(c), std::move(f), {}};
 }
 
+namespace detail {
+// A value case_send accepts: anything T is made from, or an lvalue T (which
+// a move-only T is moved from only if its case is chosen).
+template <class T, class V>
+concept sendable = std::is_constructible_v<T, V&&> || std::is_same_v<V, T&>;
+}  // namespace detail
+
 // case_send is a send case of v on c; the handler takes nothing.
 template <class T, class V, class F = detail::no_handler>
-requires std::is_constructible_v<T, V&&>
+requires detail::sendable<T, V>
 auto case_send(const chan<T>& c, V&& v, F f = {}) {
   return detail::make_send_case<T>(detail::chan_access::get(c),
                                    std::forward<V>(v), std::move(f));
 }
 template <class T, class V, class F = detail::no_handler>
-requires std::is_constructible_v<T, V&&>
+requires detail::sendable<T, V>
 auto case_send(const send_chan<T>& c, V&& v, F f = {}) {
   return detail::make_send_case<T>(detail::chan_access::get(c),
                                    std::forward<V>(v), std::move(f));
