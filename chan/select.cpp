@@ -27,6 +27,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <type_traits>
 
 #include <gort/errors.hpp>
 #include <gort/select.hpp>
@@ -60,10 +62,11 @@ struct select_frame {
   int n;       // non-nil cases
   int* poll;   // n case indices, random order
   int* lock;   // n case indices, by channel address
-  sudog* sgs;  // indexed by case index
+  sudog* sgs;  // indexed by case index; constructed only by pass 2
   int poll_inline[inline_cases];
   int lock_inline[inline_cases];
-  sudog sgs_inline[inline_cases];
+  // Raw: most selects complete in pass 1 and never need their sudogs.
+  alignas(sudog) unsigned char sgs_inline[inline_cases * sizeof(sudog)];
   std::unique_ptr<int[]> heap_orders;
   std::unique_ptr<sudog[]> heap_sgs;
 
@@ -71,7 +74,7 @@ struct select_frame {
     if (ncases <= inline_cases) {
       poll = poll_inline;
       lock = lock_inline;
-      sgs = sgs_inline;
+      sgs = reinterpret_cast<sudog*>(sgs_inline);
     } else {
       heap_orders = std::make_unique<int[]>(2 * std::size_t(ncases));
       heap_sgs = std::make_unique<sudog[]>(std::size_t(ncases));
@@ -182,7 +185,8 @@ int select_go(scase* cases, int n, bool block, bool* recv_ok) {
   internal::g* gp = internal::current_g();
   for (int k = 0; k < f.n; ++k) {
     const int i = f.lock[k];
-    sudog& sg = f.sgs[i];
+    static_assert(std::is_trivially_destructible_v<sudog>);
+    sudog& sg = *::new (&f.sgs[i]) sudog;
     sg.gp = gp;
     sg.sel = &sw;
     sg.index = i;
