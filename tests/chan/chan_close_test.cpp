@@ -31,8 +31,11 @@
 #include "sched/internal/latch.hpp"
 #include "support/procs_fixture.hpp"
 #include "support/sanitizer.hpp"
+#include "support/usage_error.hpp"
 
 namespace {
+
+using gort_test::throws_usage_error;
 
 using gort::wait_reason;
 using gort::internal::latch;
@@ -53,21 +56,6 @@ std::size_t parked(wait_reason r) {
          << parked(r) << " of " << n << " goroutines parked with reason "
          << gort::to_string(r) << "\n"
          << gort_test::describe(gort::stats());
-}
-
-template <class F>
-::testing::AssertionResult throws_usage_error(F&& f, std::string_view msg) {
-  try {
-    f();
-  } catch (const gort::usage_error& e) {
-    if (std::string_view(e.what()).find(msg) != std::string_view::npos)
-      return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << "usage_error says \"" << e.what() << "\", not \"" << msg << "\"";
-  } catch (...) {
-    return ::testing::AssertionFailure() << "threw, but not usage_error";
-  }
-  return ::testing::AssertionFailure() << "did not throw (" << msg << ")";
 }
 
 // ---- the closed row of the table -----------------------------------------
