@@ -60,6 +60,16 @@ struct chan_access {
   static hchan* get(const H& h) noexcept {
     return h.h_.get();
   }
+  // take moves the reference out of a handle (an rvalue the caller owns).
+  template <class H>
+  static chan_handle take(H&& h) noexcept {
+    return std::move(h.h_);
+  }
+  // share returns a new reference to c (nil stays nil).
+  static chan_handle share(hchan* c) noexcept {
+    if (c != nullptr) chan_ref(c);
+    return chan_handle(c);
+  }
   template <class T>
   static chan<T> adopt(hchan* c) noexcept {
     chan<T> ch;

@@ -45,11 +45,15 @@ struct no_handler {
   void operator()(A&&...) const noexcept {}
 };
 
+// A case refers to its channel by pointer. When it was made from a
+// temporary handle (case_recv(after(1s))) it also owns that handle (keep),
+// so the channel lives as long as the case.
 template <class T, class F>
 struct recv_case {
   hchan* c;
   F f;
   alignas(T) unsigned char buf[sizeof(T)];
+  chan_handle keep;
 
   scase core() noexcept { return scase{c, buf, false}; }
   void run(bool ok) {
@@ -72,6 +76,7 @@ struct send_case {
   hchan* c;
   V v;
   F f;
+  chan_handle keep;
 
   scase core() noexcept {
     if constexpr (std::is_pointer_v<V>)
@@ -111,25 +116,53 @@ using send_storage =
                        T*, T>;
 
 template <class T, class V, class F>
-auto make_send_case(hchan* c, V&& v, F f) {
+auto make_send_case(hchan* c, V&& v, F f, chan_handle keep) {
   using S = send_storage<T, V>;
   if constexpr (std::is_pointer_v<S>)
-    return send_case<T, S, F>{c, &v, std::move(f)};
+    return send_case<T, S, F>{c, &v, std::move(f), std::move(keep)};
   else
-    return send_case<T, S, F>{c, T(std::forward<V>(v)), std::move(f)};
+    return send_case<T, S, F>{c, T(std::forward<V>(v)), std::move(f),
+                              std::move(keep)};
 }
+
+// keep_if_temporary returns the reference of a temporary handle (moved, so
+// free) and nothing for an lvalue, which its owner keeps alive.
+template <class H>
+chan_handle keep_if_temporary(H&& h) noexcept {
+  if constexpr (std::is_rvalue_reference_v<H&&>)
+    return chan_access::take(std::move(h));
+  else
+    return {};
+}
+
+template <class H, template <class> class... Kinds>
+inline constexpr bool is_handle_of = false;
+template <class T, template <class> class K, template <class> class... Kinds>
+inline constexpr bool is_handle_of<K<T>, K, Kinds...> = true;
+template <class H, template <class> class K, template <class> class... Kinds>
+inline constexpr bool is_handle_of<H, K, Kinds...> = is_handle_of<H, Kinds...>;
+
+// The handles a case may receive from, and send on.
+template <class H>
+concept recv_handle = is_handle_of<std::remove_cvref_t<H>, chan, recv_chan>;
+template <class H>
+concept send_handle = is_handle_of<std::remove_cvref_t<H>, chan, send_chan>;
+template <class H>
+using elem_of = typename std::remove_cvref_t<H>::value_type;
 
 }  // namespace detail
 
-// case_recv is a receive case on c. The handler takes std::optional<T>
-// (nullopt: c is closed and drained) or nothing.
-template <class T, class F = detail::no_handler>
-detail::recv_case<T, F> case_recv(const chan<T>& c, F f = {}) {
-  return {detail::chan_access::get(c), std::move(f), {}};
-}
-template <class T, class F = detail::no_handler>
-detail::recv_case<T, F> case_recv(const recv_chan<T>& c, F f = {}) {
-  return {detail::chan_access::get(c), std::move(f), {}};
+// case_recv is a receive case on c (a chan<T> or recv_chan<T>). The
+// handler takes std::optional<T> (nullopt: c is closed and drained) or
+// nothing.
+template <class H, class F = detail::no_handler>
+requires detail::recv_handle<H>
+auto case_recv(H&& c, F f = {}) {
+  return detail::recv_case<detail::elem_of<H>, F>{
+      detail::chan_access::get(c),
+      std::move(f),
+      {},
+      detail::keep_if_temporary(std::forward<H>(c))};
 }
 
 namespace detail {
@@ -139,18 +172,15 @@ template <class T, class V>
 concept sendable = std::is_constructible_v<T, V&&> || std::is_same_v<V, T&>;
 }  // namespace detail
 
-// case_send is a send case of v on c; the handler takes nothing.
-template <class T, class V, class F = detail::no_handler>
-requires detail::sendable<T, V>
-auto case_send(const chan<T>& c, V&& v, F f = {}) {
-  return detail::make_send_case<T>(detail::chan_access::get(c),
-                                   std::forward<V>(v), std::move(f));
-}
-template <class T, class V, class F = detail::no_handler>
-requires detail::sendable<T, V>
-auto case_send(const send_chan<T>& c, V&& v, F f = {}) {
-  return detail::make_send_case<T>(detail::chan_access::get(c),
-                                   std::forward<V>(v), std::move(f));
+// case_send is a send case of v on c (a chan<T> or send_chan<T>); the
+// handler takes nothing.
+template <class H, class V, class F = detail::no_handler>
+requires detail::send_handle<H> && detail::sendable<detail::elem_of<H>, V>
+auto case_send(H&& c, V&& v, F f = {}) {
+  detail::hchan* ch = detail::chan_access::get(c);
+  return detail::make_send_case<detail::elem_of<H>>(
+      ch, std::forward<V>(v), std::move(f),
+      detail::keep_if_temporary(std::forward<H>(c)));
 }
 
 // case_default runs when no other case is ready.
@@ -168,30 +198,36 @@ requires(detail::is_select_case<std::remove_cvref_t<Cases>>&&...) std::size_t
        (detail::is_default_case<std::remove_cvref_t<Cases>> ? 1 : 0));
   static_assert(ndefault <= 1, "gort::select: at most one case_default");
   constexpr std::size_t n = sizeof...(Cases) - ndefault;
-  detail::scase sc[n > 0 ? n : 1];
-  std::size_t pos_of[n > 0 ? n : 1];
-  std::size_t default_pos = 0;
-  std::size_t k = 0;
-  std::size_t arg = 0;
-  auto collect = [&](auto& c) {
-    if constexpr (detail::is_default_case<std::remove_cvref_t<decltype(c)>>) {
-      default_pos = arg;
-    } else {
-      sc[k] = c.core();
-      pos_of[k++] = arg;
-    }
-    ++arg;
-  };
-  (collect(cs), ...);
   bool ok = false;
-  const int r = detail::select_go(sc, static_cast<int>(n), ndefault == 0, &ok);
-  const std::size_t pos = r < 0 ? default_pos : pos_of[r];
-  arg = 0;
-  auto dispatch = [&](auto& c) {
-    if (arg++ == pos) c.run(ok);
-  };
-  (dispatch(cs), ...);
-  return pos;
+  if constexpr (sizeof...(Cases) == 0) {  // Go's select {}: never returns
+    detail::select_go(nullptr, 0, true, &ok);
+    __builtin_unreachable();
+  } else {
+    detail::scase sc[n > 0 ? n : 1];
+    std::size_t pos_of[n > 0 ? n : 1];
+    std::size_t default_pos = 0;
+    std::size_t k = 0;
+    std::size_t arg = 0;
+    auto collect = [&](auto& c) {
+      if constexpr (detail::is_default_case<std::remove_cvref_t<decltype(c)>>) {
+        default_pos = arg;
+      } else {
+        sc[k] = c.core();
+        pos_of[k++] = arg;
+      }
+      ++arg;
+    };
+    (collect(cs), ...);
+    const int r =
+        detail::select_go(sc, static_cast<int>(n), ndefault == 0, &ok);
+    const std::size_t pos = r < 0 ? default_pos : pos_of[r];
+    arg = 0;
+    auto dispatch = [&](auto& c) {
+      if (arg++ == pos) c.run(ok);
+    };
+    (dispatch(cs), ...);
+    return pos;
+  }
 }
 
 // select_case is one case of a run-time list: made from any case_recv,
@@ -215,7 +251,12 @@ class select_case {
   };
   template <class C>
   struct model final : concept_t {
-    explicit model(C from) : c(std::move(from)) {}
+    // A list may outlive the statements that made its cases: every case
+    // holds a reference to its channel.
+    explicit model(C from) : c(std::move(from)) {
+      if constexpr (!detail::is_default_case<C>)
+        if (c.keep.get() == nullptr) c.keep = detail::chan_access::share(c.c);
+    }
     bool is_default() const noexcept override {
       return detail::is_default_case<C>;
     }
