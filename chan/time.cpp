@@ -55,12 +55,16 @@ void time_fire(void* arg, std::uint64_t seq) noexcept {
 }
 
 // disarm empties the slot and stops the timer; c's lock held. Returns
-// whether the timer was pending.
+// whether the timer was pending: still in its heap, or fired with its value
+// not yet received (Go 1.23: the channel is synchronous to the program, so
+// an undelivered value is a timer that has not fired; Stop drains it and
+// reports true).
 bool disarm(hchan* c) noexcept {
   ++c->time->gen;
+  const bool undelivered = c->qcount.load(std::memory_order_relaxed) > 0;
   c->qcount.store(0, std::memory_order_relaxed);  // time_point: trivial
   c->sendx = c->recvx = 0;
-  return internal::timer_heap::remove(&c->time->t);
+  return internal::timer_heap::remove(&c->time->t) || undelivered;
 }
 
 // arm starts the timer for `when` and `period`; c's lock held. Returns

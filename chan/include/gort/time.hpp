@@ -45,7 +45,10 @@ class timer {
   explicit timer(std::chrono::nanoseconds d);
   // stop prevents the timer from firing. Returns true if it stopped a
   // pending timer, false if the timer had already fired or been stopped.
-  // After it returns, c() delivers nothing from before the call.
+  // As in Go 1.23, a timer whose value is still waiting in c() counts as
+  // pending (c() is synchronous to the program): stop discards the value
+  // and returns true. After it returns, c() delivers nothing from before
+  // the call.
   bool stop() noexcept;
   // reset makes the timer fire after d from now, discarding a value not yet
   // received. Returns true if the timer was pending.
