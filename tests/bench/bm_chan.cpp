@@ -59,30 +59,12 @@
 #include <vector>
 
 #include <gort/gort.hpp>
+#include "in_gort.hpp"
 
 namespace {
 
-// procs_sweep: the processor counts every gort benchmark runs with.
-void procs_sweep(benchmark::internal::Benchmark* b) {
-  b->ArgName("procs");
-  for (int procs : {1, 2}) b->Arg(procs);
-  b->UseRealTime();
-}
-
-// in_gort sets the processor count from the benchmark's argument and runs
-// body (which holds the timing loop) on a main goroutine.
-template <class F>
-void in_gort(benchmark::State& state, F&& body) {
-  const int procs = static_cast<int>(state.range(0));
-  gort::set_maxprocs(procs);
-  gort::run([&] {
-    if (gort::maxprocs() != procs) {
-      state.SkipWithError("set_maxprocs did not take effect");
-      return;
-    }
-    body();
-  });
-}
+using gort_bench::in_gort;
+using gort_bench::procs_sweep;
 
 // ---------------------------------------------------------------- baselines
 

@@ -60,6 +60,7 @@
 
 #include <gort/sched.hpp>
 #include "fib.hpp"
+#include "in_gort.hpp"
 #include "sched/internal/latch.hpp"
 #include "sched/internal/wait_queue.hpp"
 
@@ -70,27 +71,8 @@ namespace {
 using gort::internal::latch;
 using std::chrono::milliseconds;
 
-// procs_sweep: the processor counts every gort benchmark runs with.
-void procs_sweep(benchmark::internal::Benchmark* b) {
-  b->ArgName("procs");
-  for (int procs : {1, 2}) b->Arg(procs);
-  b->UseRealTime();
-}
-
-// in_gort sets the processor count from the benchmark's argument and runs
-// body (which holds the timing loop) on a main goroutine.
-template <class F>
-void in_gort(benchmark::State& state, F&& body) {
-  const int procs = static_cast<int>(state.range(0));
-  gort::set_maxprocs(procs);
-  gort::run([&] {
-    if (gort::maxprocs() != procs) {
-      state.SkipWithError("set_maxprocs did not take effect");
-      return;
-    }
-    body();
-  });
-}
+using gort_bench::in_gort;
+using gort_bench::procs_sweep;
 
 double now_ms() {
   using namespace std::chrono;
