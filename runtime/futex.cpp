@@ -65,8 +65,10 @@ void thread_parker::unpark() noexcept {
 
 // rt_mutex: Drepper's mutex2 with a short spin before sleeping.
 void rt_mutex::lock_slow(std::uint32_t c) noexcept {
-  for (int i = 0; i < 100; ++i) {
-    __builtin_ia32_pause();
+  // Go's lock2: a few rounds of 30 pauses between looks, so that spinners
+  // do not keep pulling the lock's cache line away from its holder.
+  for (int i = 0; i < 4; ++i) {
+    for (int k = 0; k < 30; ++k) __builtin_ia32_pause();
     c = 0;
     if (state_.load(std::memory_order_relaxed) == 0 &&
         state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
