@@ -107,6 +107,17 @@ g* g_alloc(p* pp) noexcept {
   return alloc_batch(pp);
 }
 
+namespace {
+// free_fn releases a goroutine's callable storage if it was on the heap,
+// with the alignment it was allocated with (a plain delete of an aligned
+// new is undefined behaviour; ASan reports it).
+void free_fn(g* gp) noexcept {
+  if (gp->fn_heap_align != 0)
+    ::operator delete (gp->fn, std::align_val_t{gp->fn_heap_align});
+  gp->fn = nullptr;
+}
+}  // namespace
+
 // g_entry is every goroutine's body (called by the switch's trampoline).
 void g_entry(g* gp) {
   try {
@@ -116,8 +127,7 @@ void g_entry(g* gp) {
   } catch (...) {
     panic(gp, "an exception not derived from std::exception");
   }
-  if (gp->fn_on_heap) ::operator delete(gp->fn);
-  gp->fn = nullptr;
+  free_fn(gp);
 }
 
 void* spawn_prepare(const spawn_request& req, void** handle) {
@@ -131,11 +141,12 @@ void* spawn_prepare(const spawn_request& req, void** handle) {
   gp->schedlink = nullptr;
   if (req.size <= g_inline_fn_bytes && req.align <= 16) {
     gp->fn = gp->fn_inline;
-    gp->fn_on_heap = false;
+    gp->fn_heap_align = 0;
   } else {
-    gp->fn = ::operator new (req.size,
-                             std::align_val_t{req.align < 16 ? 16 : req.align});
-    gp->fn_on_heap = true;
+    GORT_CHECK(req.align <= 0x8000);  // fits fn_heap_align
+    gp->fn_heap_align =
+        static_cast<std::uint16_t>(req.align < 16 ? 16 : req.align);
+    gp->fn = ::operator new (req.size, std::align_val_t{gp->fn_heap_align});
   }
   *handle = gp;
   return gp->fn;
@@ -143,8 +154,7 @@ void* spawn_prepare(const spawn_request& req, void** handle) {
 
 void spawn_cancel(void* handle) noexcept {
   auto* gp = static_cast<g*>(handle);
-  if (gp->fn_on_heap) ::operator delete(gp->fn);
-  gp->fn = nullptr;
+  free_fn(gp);
   gp->status.store(gstatus::dead, std::memory_order_relaxed);
   sched_t& s = sched();
   std::lock_guard<rt_mutex> lk(s.gfree_lock);

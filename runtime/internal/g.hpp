@@ -105,9 +105,9 @@ struct alignas(64) g {
   // the scheduler context (park.hpp).
   bool (*commit)(g*, void*) = nullptr;
   void* commit_arg = nullptr;
-  eh_state eh;  // exception globals across switches
-  bool fn_on_heap = false;
-  bool is_main = false;  // run()'s main goroutine
+  eh_state eh;                      // exception globals across switches
+  std::uint16_t fn_heap_align = 0;  // heap callable's alignment; 0: inline
+  bool is_main = false;             // run()'s main goroutine
   // Read racily by stats() and dumps, hence atomic (relaxed).
   std::atomic<wait_reason> reason{wait_reason::none};
 

@@ -1,6 +1,7 @@
 // go(): spawning goroutines from goroutines and from plain threads, the
 // copies go() makes of its arguments, goroutine ids and counts.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -302,3 +303,37 @@ TEST(go_arity_test, every_argument_count_reaches_the_goroutine) {
 }
 
 }  // namespace
+
+// Callables too big or too aligned for the G's inline buffer live on the
+// heap and are freed with the alignment they were allocated with (a plain
+// delete of an aligned new is undefined; ASan: new-delete-type-mismatch).
+namespace {
+struct alignas(64) over_aligned {
+  unsigned char bytes[64] = {};
+};
+}  // namespace
+
+TEST_P(spawn_test, heap_callables_of_any_size_and_alignment_run_and_free) {
+  std::atomic<int> sum{0};
+  gort::run([&] {
+    latch done(3);
+    std::array<unsigned char, 200> big{};
+    big[199] = 7;
+    gort::go([&sum, &done, big] {
+      sum += big[199];
+      done.count_down();
+    });
+    over_aligned a;
+    a.bytes[0] = 5;
+    gort::go([&sum, &done, a] {
+      sum += a.bytes[0];
+      done.count_down();
+    });
+    gort::go([&sum, &done, a, big] {
+      sum += a.bytes[0] + big[199];
+      done.count_down();
+    });
+    done.wait();
+  });
+  EXPECT_EQ(sum.load(), 7 + 5 + 12);
+}
