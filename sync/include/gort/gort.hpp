@@ -8,6 +8,7 @@
 
 #include <gort/chan.hpp>
 #include <gort/errors.hpp>
+#include <gort/mutex.hpp>
 #include <gort/sched.hpp>
 #include <gort/select.hpp>
 #include <gort/stats.hpp>
