@@ -9,8 +9,10 @@
 #include <gort/chan.hpp>
 #include <gort/errors.hpp>
 #include <gort/mutex.hpp>
+#include <gort/once.hpp>
 #include <gort/sched.hpp>
 #include <gort/select.hpp>
 #include <gort/stats.hpp>
 #include <gort/time.hpp>
+#include <gort/wait_group.hpp>
 #include <gort/wait_reason.hpp>
