@@ -267,6 +267,10 @@ void stack_init(std::size_t size) noexcept {
 
 std::size_t stack_size() noexcept { return g_size; }
 
+void stack_set_guard_budget(std::size_t n) noexcept {
+  g_guard_budget.store(n, std::memory_order_relaxed);
+}
+
 stack_desc* stack_alloc() noexcept {
   {
     std::lock_guard<rt_mutex> lk(pool_lock);

@@ -33,6 +33,11 @@ struct stack_desc {
 // from /proc/sys/vm/max_map_count. Called once, before any allocation.
 void stack_init(std::size_t size) noexcept;
 
+// stack_set_guard_budget sets how many more guard pages may be added (the
+// budget stack_init derives from vm.max_map_count). Tests set it to 0 to
+// get unguarded stacks deterministically.
+void stack_set_guard_budget(std::size_t n) noexcept;
+
 // stack_size returns the configured stack size in bytes.
 std::size_t stack_size() noexcept;
 
