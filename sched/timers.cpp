@@ -65,7 +65,7 @@ void timer_heap::erase_at(std::size_t i) noexcept {
     down(static_cast<std::size_t>(last->index));
   }
   t->index = -1;
-  t->heap.store(nullptr, std::memory_order_relaxed);
+  t->heap.store(nullptr, std::memory_order_release);  // see run_expired
 }
 
 bool timer_heap::add(timer* t, std::int64_t when) noexcept {
@@ -93,8 +93,10 @@ bool timer_heap::remove(timer* t) noexcept {
 
 bool timer_heap::remove_sync(timer* t) noexcept {
   const bool pending = remove(t);
-  // Out of every heap now, so nothing sets running again; a call already
-  // under way set it under the lock that remove took after it.
+  // Out of every heap now, so nothing sets running again. A call already
+  // under way set running before it took t out of its heap: remove either
+  // took the heap's lock after that, or saw heap == nullptr through the
+  // release store in erase_at. Either way it sees running == 1 here.
   while (t->running.load(std::memory_order_acquire) != 0)
     __builtin_ia32_pause();
   return pending;
@@ -114,6 +116,9 @@ int timer_heap::run_expired(std::int64_t now) noexcept {
     void (*fn)(void*, std::uint64_t) = t->fn;
     void* arg = t->arg;
     std::uint64_t seq = t->seq;
+    // Before erase_at publishes heap == nullptr (release): a remove_sync
+    // that sees the timer gone must also see it running.
+    t->running.store(1, std::memory_order_relaxed);
     if (t->period > 0) {
       // Skip missed periods (Go: when + period * (1 + delay/period)).
       std::int64_t delay = now - t->when;
@@ -123,7 +128,6 @@ int timer_heap::run_expired(std::int64_t now) noexcept {
       erase_at(0);
     }
     publish();
-    t->running.store(1, std::memory_order_relaxed);  // under the lock
     lk.unlock();
     fn(arg, seq);
     // t may be re-armed, or (with running clear) freed, from here on.

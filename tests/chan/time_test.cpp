@@ -348,6 +348,26 @@ TEST_P(time_test, dropped_time_channels_stop_their_timers) {
   });
 }
 
+// Regression: a time channel dropped while its timer is firing must wait
+// for the firing before freeing it. remove_sync once saw the timer gone from
+// its heap without seeing it running, and freed it under the firing
+// (TSan: data race in run_expired against chan_unref's delete). Many tiny
+// timers dropped at once keep the two racing.
+TEST_P(time_test, dropping_a_time_channel_while_it_fires_is_safe) {
+  const int per = static_cast<int>(gort_test::scaled(20'000, 5'000, 3'000));
+  gort::run([per] {
+    gort::internal::latch done(4);
+    for (int g = 0; g < 4; ++g) {
+      gort::go([&done, per] {
+        for (int i = 0; i < per; ++i)
+          (void)gort::after(std::chrono::nanoseconds(i % 3'000));
+        done.count_down();
+      });
+    }
+    done.wait();
+  });
+}
+
 // after, timer, ticker and a select with a timeout, from a plain thread.
 void plain_thread_timers(std::atomic<int>& ok) {
   const auto t0 = clock_type::now();
