@@ -32,12 +32,6 @@
 namespace gort::detail {
 namespace {
 
-std::int64_t to_ns(time_point t) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             t.time_since_epoch())
-      .count();
-}
-
 void time_fire(void* arg, std::uint64_t seq) noexcept {
   auto* c = static_cast<hchan*>(arg);
   time_point now = std::chrono::steady_clock::now();
@@ -84,7 +78,7 @@ hchan* time_chan_make(time_point when, std::chrono::nanoseconds period) {
   c->time = new time_state;
   c->time->t.fn = &time_fire;
   c->time->t.arg = c;
-  const std::int64_t w = to_ns(when);
+  const std::int64_t w = internal::to_ns(when);
   bool note;
   {
     std::lock_guard<internal::rt_mutex> lk(c->lock);
@@ -101,7 +95,7 @@ bool time_chan_stop(hchan* c) noexcept {
 
 bool time_chan_reset(hchan* c, time_point when,
                      std::chrono::nanoseconds period) noexcept {
-  const std::int64_t w = to_ns(when);
+  const std::int64_t w = internal::to_ns(when);
   bool pending;
   bool note;
   {

@@ -10,19 +10,13 @@
 #include "runtime/internal/context.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
+#include "sched/internal/timers.hpp"
 
 namespace gort {
 
 using namespace internal;
 
 namespace {
-
-std::int64_t to_ns(time_point t) noexcept {
-  // steady_clock is CLOCK_MONOTONIC in libstdc++, the runtime's clock.
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             t.time_since_epoch())
-      .count();
-}
 
 void sleep_fired(void* arg, std::uint64_t) noexcept {
   ready(static_cast<g*>(arg), false);

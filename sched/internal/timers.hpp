@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -25,6 +26,14 @@
 namespace gort::internal {
 
 inline constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+
+// to_ns converts a steady_clock time point to the timers' clock:
+// steady_clock is CLOCK_MONOTONIC in libstdc++, the runtime's clock.
+inline std::int64_t to_ns(std::chrono::steady_clock::time_point t) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             t.time_since_epoch())
+      .count();
+}
 
 struct timer_heap {
   rt_mutex lock{lock_rank::timers};
