@@ -15,6 +15,7 @@
 #include "gort/mutex.hpp"
 #include "gort/sched.hpp"
 #include "sched/internal/latch.hpp"
+#include "support/hammer.hpp"
 #include "support/procs_fixture.hpp"
 #include "support/sanitizer.hpp"
 #include "support/seed.hpp"
@@ -34,19 +35,10 @@ TEST_P(mutex_test, eight_goroutines_increment_under_the_lock) {
   const int per = static_cast<int>(gort_test::scaled(100'000, 20'000, 5'000));
   gort::mutex mu;
   long counter = 0;
-  gort::run([&] {
-    latch done(8);
-    for (int i = 0; i < 8; ++i) {
-      gort::go([&] {
-        for (int k = 0; k < per; ++k) {
-          std::lock_guard<gort::mutex> lk(mu);
-          ++counter;
-          if (k % 1024 == 0) gort::yield();  // hold it across a switch
-        }
-        done.count_down();
-      });
-    }
-    done.wait();
+  gort_test::hammer(8, 0, per, [&](int, int k) {
+    std::lock_guard<gort::mutex> lk(mu);
+    ++counter;
+    if (k % 1024 == 0) gort::yield();  // hold it across a switch
   });
   EXPECT_EQ(counter, 8L * per);
 }
@@ -55,27 +47,9 @@ TEST_P(mutex_test, plain_threads_and_goroutines_exclude_each_other) {
   const int per = static_cast<int>(gort_test::scaled(20'000, 5'000, 1'000));
   gort::mutex mu;
   long counter = 0;
-  gort::run([&] {
-    latch done(4);
-    for (int i = 0; i < 4; ++i) {
-      gort::go([&] {
-        for (int k = 0; k < per; ++k) {
-          std::unique_lock<gort::mutex> lk(mu);
-          ++counter;
-        }
-        done.count_down();
-      });
-    }
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 2; ++t)
-      threads.emplace_back([&] {
-        for (int k = 0; k < per; ++k) {
-          std::lock_guard<gort::mutex> lk(mu);
-          ++counter;
-        }
-      });
-    for (auto& t : threads) t.join();
-    done.wait();
+  gort_test::hammer(4, 2, per, [&](int, int) {
+    std::unique_lock<gort::mutex> lk(mu);
+    ++counter;
   });
   EXPECT_EQ(counter, 6L * per);
 }
@@ -86,23 +60,14 @@ TEST_P(mutex_test, scoped_lock_of_two_in_either_order) {
   const int per = static_cast<int>(gort_test::scaled(5'000, 2'000, 500));
   gort::mutex a, b;
   long counter = 0;
-  gort::run([&] {
-    latch done(4);
-    for (int i = 0; i < 4; ++i) {
-      gort::go([&, i] {
-        for (int k = 0; k < per; ++k) {
-          if (i % 2 == 0) {
-            std::scoped_lock lk(a, b);
-            ++counter;
-          } else {
-            std::scoped_lock lk(b, a);
-            ++counter;
-          }
-        }
-        done.count_down();
-      });
+  gort_test::hammer(4, 0, per, [&](int w, int) {
+    if (w % 2 == 0) {
+      std::scoped_lock lk(a, b);
+      ++counter;
+    } else {
+      std::scoped_lock lk(b, a);
+      ++counter;
     }
-    done.wait();
   });
   EXPECT_EQ(counter, 4L * per);
 }

@@ -16,6 +16,7 @@
 #include "gort/sched.hpp"
 #include "gort/stats.hpp"
 #include "sched/internal/latch.hpp"
+#include "support/hammer.hpp"
 #include "support/procs_fixture.hpp"
 #include "support/sanitizer.hpp"
 #include "support/seed.hpp"
@@ -50,20 +51,11 @@ TEST_P(sema_test, count_of_one_excludes) {
   const int per = static_cast<int>(gort_test::scaled(20'000, 5'000, 2'000));
   sema_t s{1};
   long counter = 0;
-  gort::run([&] {
-    latch done(8);
-    for (int i = 0; i < 8; ++i) {
-      gort::go([&] {
-        for (int k = 0; k < per; ++k) {
-          acquire(&s);
-          ++counter;
-          if (k % 64 == 0) gort::yield();  // hold it across a switch
-          sema_release(&s, false);
-        }
-        done.count_down();
-      });
-    }
-    done.wait();
+  gort_test::hammer(8, 0, per, [&](int, int k) {
+    acquire(&s);
+    ++counter;
+    if (k % 64 == 0) gort::yield();  // hold it across a switch
+    sema_release(&s, false);
   });
   EXPECT_EQ(counter, 8L * per);
   EXPECT_EQ(s.load(), 1u);
@@ -217,30 +209,10 @@ TEST_P(sema_test, plain_threads_and_goroutines_share_it) {
   const int per = static_cast<int>(gort_test::scaled(5'000, 2'000, 500));
   sema_t s{1};
   long counter = 0;
-  gort::run([&] {
-    latch done(4);
-    for (int i = 0; i < 4; ++i) {
-      gort::go([&] {
-        for (int k = 0; k < per; ++k) {
-          acquire(&s);
-          ++counter;
-          sema_release(&s, k % 2 == 0);
-        }
-        done.count_down();
-      });
-    }
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 2; ++t) {
-      threads.emplace_back([&] {
-        for (int k = 0; k < per; ++k) {
-          acquire(&s);
-          ++counter;
-          sema_release(&s, k % 3 == 0);
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    done.wait();
+  gort_test::hammer(4, 2, per, [&](int w, int k) {
+    acquire(&s);
+    ++counter;
+    sema_release(&s, (k + w) % 2 == 0);  // with and without hand-off
   });
   EXPECT_EQ(counter, 6L * per);
 }
