@@ -210,6 +210,22 @@ class cv_select4 {
 
 // ---------------------------------------------------------------- pingpong
 
+// pingpong_loop is the timed loop of both pingpong families: one round
+// trip per iteration over any pair with send(long) and recv() -> optional.
+template <class Q>
+void pingpong_loop(benchmark::State& state, Q& ping, Q& pong) {
+  long i = 0;
+  for (auto _ : state) {
+    ping.send(i);
+    const std::optional<long> v = pong.recv();
+    if (!v || *v != i) {
+      state.SkipWithError("pingpong: wrong reply");
+      break;
+    }
+    ++i;
+  }
+}
+
 // bm_chan_pingpong: a partner goroutine echoes what it receives on ping
 // back on pong; one iteration is one round trip (two unbuffered hand-offs).
 void bm_chan_pingpong(benchmark::State& state) {
@@ -221,16 +237,7 @@ void bm_chan_pingpong(benchmark::State& state) {
       for (long v : ping) pong.send(v);
       done.send(0);
     });
-    long i = 0;
-    for (auto _ : state) {
-      ping.send(i);
-      const std::optional<long> v = pong.recv();
-      if (!v || *v != i) {
-        state.SkipWithError("pingpong: wrong reply");
-        break;
-      }
-      ++i;
-    }
+    pingpong_loop(state, ping, pong);
     ping.close();
     done.recv();
   });
@@ -245,16 +252,7 @@ void bm_thread_queue_pingpong(benchmark::State& state) {
   std::thread partner([&] {
     while (std::optional<long> v = ping.recv()) pong.send(*v);
   });
-  long i = 0;
-  for (auto _ : state) {
-    ping.send(i);
-    const std::optional<long> v = pong.recv();
-    if (!v || *v != i) {
-      state.SkipWithError("pingpong: wrong reply");
-      break;
-    }
-    ++i;
-  }
+  pingpong_loop(state, ping, pong);
   ping.close();
   partner.join();
   state.SetItemsProcessed(state.iterations());
