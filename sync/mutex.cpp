@@ -21,8 +21,25 @@
 // neither spin nor grab but queue at the back. The waiter that gets the
 // mutex ends starvation mode if it was the last waiter or waited < 1 ms.
 //
+// Giving up (lock(ctx), which Go lacks). A waiter whose context ends while
+// it sleeps is taken out of the semaphore's queue by the context's hook,
+// but it is still counted in the waiter field. Tokens and counts must stay
+// paired (every sema release answers one counted waiter), so it leaves
+// through abandon: if the field counts any waiter, it takes one off and
+// goes (tokens are anonymous: a release meant for it will wake the next
+// sleeper instead). If it was the last waiter of a starving mutex, the
+// hand-off the holder's unlock makes finds nobody and stays in the
+// semaphore, with the state reading just `starving`: the next lock takes
+// it as a starving newcomer does, and try_lock takes it directly. If the field
+// counts none, an unlock has already taken it off and released a token for it
+// (normal mode: unlock set woken), so it takes that token (it is in flight, not
+// waiting for a holder) and acts as the woken waiter: it takes the mutex if it
+// is free, and otherwise clears woken so that the holder's unlock wakes
+// somebody else.
+//
 // Unlock of an unlocked mutex throws usage_error, where Go aborts; the
 // check is a CAS loop so that a throwing unlock leaves the state untouched.
+#include <gort/context.hpp>
 #include <gort/errors.hpp>
 #include <gort/mutex.hpp>
 #include "runtime/internal/futex.hpp"
@@ -57,12 +74,58 @@ void do_spin() noexcept {
 
 bool mutex::try_lock() noexcept {
   std::int32_t old = state_.load(std::memory_order_relaxed);
+  if (old == starving) return try_take_handoff();
   if ((old & (locked | starving)) != 0) return false;
   return state_.compare_exchange_strong(
       old, old | locked, std::memory_order_acquire, std::memory_order_relaxed);
 }
 
-void mutex::lock_slow() noexcept {
+bool mutex::try_take_handoff() noexcept {
+  // Starving, unlocked and nobody counted: the last waiter gave up (see
+  // abandon) and the hand-off meant for it sits in the semaphore. Taking
+  // that token is taking the mutex.
+  if (!internal::sema_try_acquire(&sema_)) return false;  // still in flight
+  std::int32_t old = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    std::int32_t next = old | locked;
+    if ((old >> waiter_shift) == 0) next &= ~starving;
+    if (state_.compare_exchange_weak(old, next, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+      return true;
+  }
+}
+
+std::error_code mutex::lock(const context& ctx) {
+  if (std::error_code e = ctx.err()) return e;
+  std::int32_t zero = 0;
+  if (state_.compare_exchange_strong(zero, locked, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+    return {};
+  if (lock_slow(&ctx)) return {};
+  return ctx.err();
+}
+
+bool mutex::abandon() noexcept {
+  std::int32_t old = state_.load(std::memory_order_relaxed);
+  while ((old >> waiter_shift) != 0) {
+    if (state_.compare_exchange_weak(old, old - (1 << waiter_shift),
+                                     std::memory_order_relaxed))
+      return false;
+  }
+  // An unlock counted us out and released a token for us: take it, and
+  // with it the woken role (starving cannot be set while woken is).
+  internal::sema_acquire(&sema_, false, wait_reason::sync_mutex_lock);
+  old = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    const bool take = (old & locked) == 0;
+    const std::int32_t next = (take ? old | locked : old) & ~woken;
+    if (state_.compare_exchange_weak(old, next, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+      return take;
+  }
+}
+
+bool mutex::lock_slow(const context* ctx) noexcept {
   std::int64_t wait_start = 0;
   bool is_starving = false;
   bool awoke = false;
@@ -88,11 +151,15 @@ void mutex::lock_slow() noexcept {
     if (awoke) next &= ~woken;  // we were the woken one; clear it
     if (!state_.compare_exchange_weak(old, next, std::memory_order_acquire,
                                       std::memory_order_relaxed))
-      continue;                                    // old reloaded
-    if ((old & (locked | starving)) == 0) return;  // took it with the CAS
+      continue;                                         // old reloaded
+    if ((old & (locked | starving)) == 0) return true;  // took it: the CAS
     const bool lifo = wait_start != 0;  // waited before: front of queue
     if (wait_start == 0) wait_start = internal::monotonic_ns();
-    internal::sema_acquire(&sema_, lifo, wait_reason::sync_mutex_lock);
+    if (ctx == nullptr)
+      internal::sema_acquire(&sema_, lifo, wait_reason::sync_mutex_lock);
+    else if (!internal::sema_acquire_ctx(&sema_, lifo,
+                                         wait_reason::sync_mutex_lock, *ctx))
+      return abandon();
     is_starving = is_starving || internal::monotonic_ns() - wait_start >
                                      starvation_threshold_ns;
     old = state_.load(std::memory_order_relaxed);
@@ -102,7 +169,7 @@ void mutex::lock_slow() noexcept {
       std::int32_t delta = locked - (1 << waiter_shift);
       if (!is_starving || (old >> waiter_shift) == 1) delta -= starving;
       state_.fetch_add(delta, std::memory_order_acquire);
-      return;
+      return true;
     }
     awoke = true;
     iter = 0;

@@ -29,6 +29,9 @@
 //       address; a waiter is in at most one queue.
 //   M3. A waiter with ticket == 1 was handed the count: the releaser
 //       incremented and then decremented the counter on its behalf.
+//   M4. w->queued iff w is in its address's queue. A cancelled waiter
+//       (sema_acquire_ctx) leaves only while queued: its hook takes it out
+//       and wakes it; one already dequeued by a release completes.
 //
 // Lock order: a root's lock has rank wait_queue; ready() runs after it is
 // released (HACKING.md, "Readying").
@@ -39,6 +42,7 @@
 
 #include "runtime/internal/rt_mutex.hpp"
 #include "sched/internal/wait_queue.hpp"
+#include "sync/internal/cancel.hpp"
 
 namespace gort::internal {
 namespace {
@@ -53,9 +57,17 @@ struct addr_queue {
   addr_queue* next = nullptr;  // the root's list of queues
 };
 
-// The per-waiter record: the waiter plus the queue it may head.
+struct root;
+
+// The per-waiter record: the waiter, the queue it may head, and the hook
+// that takes it out of the queue if its context is cancelled.
 struct sema_waiter : waiter {
   addr_queue own;  // used while this waiter heads its address's queue
+  cancel_hook hook;
+  root* r = nullptr;
+  const void* addr = nullptr;
+  bool queued = false;     // M4
+  bool cancelled = false;  // set by the hook under the root lock
 };
 
 struct alignas(64) root {
@@ -114,27 +126,89 @@ void enqueue(root& r, sema_waiter* w, const void* addr, bool lifo) noexcept {
   } else {
     q->waiters.push_back(w);
   }
+  w->queued = true;
 }
 
-// dequeue removes and returns addr's first waiter, or nullptr. If the queue
-// lived in that waiter's record, it moves to the next waiter's. Root lock
-// held.
-sema_waiter* dequeue(root& r, const void* addr) noexcept {
-  addr_queue* q = r.find(addr);
-  if (q == nullptr) return nullptr;
-  auto* w = static_cast<sema_waiter*>(q->waiters.pop_front());
+// detach takes w out of q, its address's queue. If the queue lived in w's
+// record, it moves to the new head's. Root lock held.
+void detach(root& r, addr_queue* q, sema_waiter* w) noexcept {
+  q->waiters.remove(w);
+  w->queued = false;
   if (q->waiters.empty()) {
     r.unlink(q);
   } else if (q == &w->own) {
     // The queue's storage leaves with w: move it to the new head.
     auto* heir = static_cast<sema_waiter*>(q->waiters.head);
-    heir->own.addr = addr;
+    heir->own.addr = q->addr;
     heir->own.waiters = q->waiters;
     r.unlink(q);
     heir->own.next = r.queues;
     r.queues = &heir->own;
   }
+}
+
+// dequeue removes and returns addr's first waiter, or nullptr. Root lock
+// held.
+sema_waiter* dequeue(root& r, const void* addr) noexcept {
+  addr_queue* q = r.find(addr);
+  if (q == nullptr) return nullptr;
+  auto* w = static_cast<sema_waiter*>(q->waiters.head);
+  detach(r, q, w);
   return w;
+}
+
+// on_cancel is a waiter's hook: if the waiter is still queued, take it out
+// and wake it. Runs on the cancelling thread, no lock held.
+void on_cancel(cancel_hook* h) noexcept {
+  auto* w = static_cast<sema_waiter*>(h->owner);
+  bool wake_it = false;
+  {
+    std::lock_guard<rt_mutex> lk(w->r->lock);
+    w->cancelled = true;
+    if (w->queued) {
+      detach(*w->r, w->r->find(w->addr), w);
+      w->r->nwait.fetch_sub(1, std::memory_order_relaxed);  // M1
+      wake_it = true;
+    }
+  }
+  if (wake_it) wake(*w);
+}
+
+// acquire is sema_acquire, cancellable if ctx != nullptr.
+bool acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason reason,
+             const context* ctx) noexcept {
+  if (can_acquire(addr)) return true;
+  root& r = root_of(addr);
+  sema_waiter w;
+  w.r = &r;
+  w.addr = addr;
+  w.data = addr;
+  w.hook.fn = &on_cancel;
+  w.hook.owner = &w;
+  if (ctx != nullptr && !arm(*ctx, w.hook)) return false;
+  bool got = false;
+  for (;;) {
+    r.lock.lock();
+    r.nwait.fetch_add(1, std::memory_order_seq_cst);  // M1, then retry
+    got = can_acquire(addr);
+    if (got || w.cancelled) {
+      r.nwait.fetch_sub(1, std::memory_order_relaxed);
+      r.lock.unlock();
+      break;
+    }
+    w.ticket = 0;
+    enqueue(r, &w, addr, lifo);
+    block(w, r.lock, reason);                  // releases the lock
+    if (w.ticket == 1 || can_acquire(addr)) {  // M3: handed the count
+      got = true;
+      break;
+    }
+    // Woken to compete, or cancelled: the next round, under the lock,
+    // tells which.
+    lifo = true;  // waited once already: do not go to the back again
+  }
+  if (ctx != nullptr) disarm(w.hook);
+  return got;
 }
 
 }  // namespace
@@ -145,25 +219,12 @@ bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept {
 
 void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo,
                   wait_reason reason) noexcept {
-  if (can_acquire(addr)) return;
-  root& r = root_of(addr);
-  for (;;) {
-    r.lock.lock();
-    r.nwait.fetch_add(1, std::memory_order_seq_cst);  // M1, then retry
-    if (can_acquire(addr)) {
-      r.nwait.fetch_sub(1, std::memory_order_relaxed);
-      r.lock.unlock();
-      return;
-    }
-    sema_waiter w;
-    w.data = addr;
-    w.ticket = 0;
-    enqueue(r, &w, addr, lifo);
-    block(w, r.lock, reason);   // releases the lock
-    if (w.ticket == 1) return;  // M3: handed the count
-    if (can_acquire(addr)) return;
-    lifo = true;  // waited once already: do not go to the back again
-  }
+  acquire(addr, lifo, reason, nullptr);
+}
+
+bool sema_acquire_ctx(std::atomic<std::uint32_t>* addr, bool lifo,
+                      wait_reason reason, const context& ctx) noexcept {
+  return acquire(addr, lifo, reason, &ctx);
 }
 
 void sema_release(std::atomic<std::uint32_t>* addr, bool handoff) noexcept {

@@ -8,10 +8,18 @@
 // semaphore; the add that reaches zero resets the word and releases the
 // semaphore once per registered waiter.
 //
+// wait(ctx) gives up when its context ends: the context's hook takes the
+// waiter out of the semaphore's queue, and it unregisters by taking one off
+// the waiter half while the counter is still non-zero. If the counter has
+// reached zero meanwhile, the add that did it releases a token for every
+// registered waiter, this one included: it takes its token (in flight, not
+// waited for) and reports success, since the wait did complete.
+//
 // Misuse is reported as usage_error instead of Go's panics: a negative
 // counter (checked before the change, so the counter is left as it was),
 // and an add that starts a new round while waiters of the previous one are
 // still being released.
+#include <gort/context.hpp>
 #include <gort/errors.hpp>
 #include <gort/wait_group.hpp>
 #include <gort/wait_reason.hpp>
@@ -49,17 +57,37 @@ void wait_group::add(std::int64_t delta) {
     internal::sema_release(&sema_, false);
 }
 
-void wait_group::wait() {
+void wait_group::wait() { wait_slow(nullptr); }
+
+std::error_code wait_group::wait(const context& ctx) {
+  if (std::error_code e = ctx.err()) return e;
+  if (wait_slow(&ctx)) return {};
+  return ctx.err();
+}
+
+bool wait_group::wait_slow(const context* ctx) noexcept {
+  constexpr wait_reason reason = wait_reason::sync_wait_group_wait;
   std::uint64_t state = state_.load(std::memory_order_acquire);
   for (;;) {
-    if (counter_of(state) == 0) return;
+    if (counter_of(state) == 0) return true;
     if (state_.compare_exchange_weak(state, state + 1,
                                      std::memory_order_acq_rel,
-                                     std::memory_order_acquire)) {
-      internal::sema_acquire(&sema_, false, wait_reason::sync_wait_group_wait);
-      return;
-    }
+                                     std::memory_order_acquire))
+      break;
   }
+  if (ctx == nullptr) {
+    internal::sema_acquire(&sema_, false, reason);
+    return true;
+  }
+  if (internal::sema_acquire_ctx(&sema_, false, reason, *ctx)) return true;
+  state = state_.load(std::memory_order_relaxed);
+  while (counter_of(state) > 0 && waiters_of(state) > 0) {
+    if (state_.compare_exchange_weak(state, state - 1,
+                                     std::memory_order_relaxed))
+      return false;
+  }
+  internal::sema_acquire(&sema_, false, reason);  // our token is coming
+  return true;
 }
 
 }  // namespace gort

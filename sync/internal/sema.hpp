@@ -11,6 +11,10 @@
 
 #include <gort/wait_reason.hpp>
 
+namespace gort {
+class context;
+}
+
 namespace gort::internal {
 
 // sema_acquire waits until *addr > 0, then decrements it. Waiters on one
@@ -20,6 +24,12 @@ namespace gort::internal {
 // thread.
 void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo,
                   wait_reason reason) noexcept;
+
+// sema_acquire_ctx is sema_acquire that gives up when ctx is cancelled
+// first (or already is): then it returns false, having decremented
+// nothing, and is no longer queued. True: it decremented *addr.
+bool sema_acquire_ctx(std::atomic<std::uint32_t>* addr, bool lifo,
+                      wait_reason reason, const context& ctx) noexcept;
 
 // sema_try_acquire decrements *addr if it is > 0, without waiting.
 bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept;

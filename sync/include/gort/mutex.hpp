@@ -14,8 +14,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <system_error>
 
 namespace gort {
+
+class context;
 
 class mutex {
  public:
@@ -29,8 +32,13 @@ class mutex {
     if (state_.compare_exchange_strong(zero, locked, std::memory_order_acquire,
                                        std::memory_order_relaxed))
       return;
-    lock_slow();
+    lock_slow(nullptr);
   }
+  // lock(ctx) is lock() that gives up if ctx ends first: it returns empty
+  // with the mutex locked, or ctx.err() without it (also at once if ctx is
+  // already done), leaving no trace in the mutex: no waiter stays counted
+  // or queued.
+  std::error_code lock(const context& ctx);
   // try_lock acquires the mutex if it is free and not being handed to a
   // starving waiter; it never waits.
   bool try_lock() noexcept;
@@ -44,7 +52,12 @@ class mutex {
   static constexpr std::int32_t starving = 4;
   static constexpr int waiter_shift = 3;
 
-  void lock_slow() noexcept;
+  // lock_slow waits for the mutex; with a ctx it may give up (false).
+  bool lock_slow(const context* ctx) noexcept;
+  // abandon unregisters a waiter whose context ended; true if it ended up
+  // with the mutex after all.
+  bool abandon() noexcept;
+  bool try_take_handoff() noexcept;
   void unlock_slow(std::int32_t state) noexcept;
 
   // locked | woken | starving | waiters << waiter_shift (Go's layout).

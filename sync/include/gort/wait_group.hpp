@@ -13,8 +13,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <system_error>
 
 namespace gort {
+
+class context;
 
 class wait_group {
  public:
@@ -32,8 +35,14 @@ class wait_group {
   void done() { add(-1); }
   // wait blocks until the counter is zero.
   void wait();
+  // wait(ctx) is wait() that gives up if ctx ends first: empty when the
+  // counter reached zero, else ctx.err() (at once if ctx is already done),
+  // and then this waiter is no longer counted or queued.
+  std::error_code wait(const context& ctx);
 
  private:
+  bool wait_slow(const context* ctx) noexcept;
+
   // counter << 32 | waiters (Go's layout).
   std::atomic<std::uint64_t> state_{0};
   std::atomic<std::uint32_t> sema_{0};
