@@ -179,14 +179,19 @@ void disarm(cancel_hook& h) noexcept {
   cancel_node* n = h.node;
   {
     std::lock_guard<rt_mutex> lk(n->lock);
-    if (h.state.load(std::memory_order_relaxed) == cancel_hook::armed) {
-      if (h.prev != nullptr)
-        h.prev->next = h.next;
-      else
-        n->hooks = h.next;
-      if (h.next != nullptr) h.next->prev = h.prev;
-      h.state.store(cancel_hook::idle, std::memory_order_relaxed);
-      return;
+    switch (h.state.load(std::memory_order_relaxed)) {
+      case cancel_hook::armed:
+        if (h.prev != nullptr)
+          h.prev->next = h.next;
+        else
+          n->hooks = h.next;
+        if (h.next != nullptr) h.next->prev = h.prev;
+        h.state.store(cancel_hook::idle, std::memory_order_relaxed);
+        return;
+      case cancel_hook::idle:  // a concurrent disarm got there first
+        return;
+      default:
+        break;
     }
   }
   wait_fired(h);  // X2: the canceller has it
@@ -200,8 +205,9 @@ namespace detail {
 using internal::cancel_hook;
 
 cancel_node::~cancel_node() {
-  internal::disarm(parent_hook);
+  // The timer first: a firing under way disarms parent_hook itself.
   if (has_timer) internal::timer_heap::remove_sync(&timer);
+  internal::disarm(parent_hook);
 }
 
 bool cancel_node::mark(errc code, std::vector<cancel_node*>& work) noexcept {
@@ -329,7 +335,7 @@ std::pair<context, cancel_func> with_deadline(const context& parent,
   n->adopt();
   if (std::chrono::steady_clock::now() >= d)
     n->cancel(errc::deadline_exceeded, true);
-  else if (d != context::time_point::max())
+  else if (d != context::time_point::max() && n->err.load() == 0)
     n->start_timer();
   return pair_of(std::move(n));
 }
