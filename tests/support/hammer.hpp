@@ -35,7 +35,12 @@ void hammer(int goroutines, int threads, int per, F body) {
         for (int k = 0; k < per; ++k) body(w, k);
       });
     }
-    for (auto& t : ts) t.join();
+    // Joining blocks this worker in the kernel: let go of the processor,
+    // or with one processor a thread that waits for a goroutine never
+    // sees it run.
+    gort::blocking([&ts] {
+      for (auto& t : ts) t.join();
+    });
     done.wait();
   });
 }
