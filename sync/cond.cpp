@@ -50,7 +50,22 @@ std::error_code cond::wait_impl(std::unique_lock<mutex>& lock,
     std::lock_guard<internal::rt_mutex> lk(l.lock);
     if (!l.join(w, ctx)) return ctx->err();
   }
-  lock.unlock();
+  try {
+    lock.unlock();
+  } catch (...) {
+    // Another party unlocked the mutex under us (usage_error): leave
+    // without waiting, passing on a signal we may have been granted.
+    internal::wake_batch batch;
+    {
+      std::lock_guard<internal::rt_mutex> lk(l.lock);
+      if (w.outcome == grant_waiter::pending)
+        l.waiting.remove(&w);
+      else
+        l.grant_first(batch);
+    }
+    internal::disarm(w.hook);
+    throw;
+  }
   l.lock.lock();
   const auto outcome = l.await(w, wait_reason::sync_cond_wait);
   lock.lock();
