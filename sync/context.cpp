@@ -44,6 +44,11 @@
 //       set.
 //   X4. A cancel_node on a work list is kept alive by its parent_hook not
 //       yet being fired (its destructor's disarm waits).
+//   X5. settled is set (without the lock) once err is set and every
+//       descendant's err is set too; a cancel() that finds err already set
+//       returns only after settled. A canceller leaves its parent's hook
+//       list (which may wait for the parent's canceller) only after
+//       setting settled, so two cancellers never wait for each other.
 //
 // Lock order: a node's lock has rank leaf: hooks run, channels close and
 // timers are removed after it is released.
@@ -114,7 +119,8 @@ class cancel_node final : public ctx_node {
   // done returns the (possibly new) done channel.
   recv_chan<std::monostate> done();
 
-  std::atomic<int> err{0};  // X1; read without the lock
+  std::atomic<int> err{0};                // X1; read without the lock
+  std::atomic<std::uint32_t> settled{0};  // X5
   internal::rt_mutex lock{internal::lock_rank::leaf};
   internal::cancel_hook* hooks = nullptr;  // X2
   chan<std::monostate> done_;              // X3
@@ -156,17 +162,17 @@ bool arm_on(cancel_node* n, cancel_hook& h) noexcept {
   return true;
 }
 
-void wait_fired(cancel_hook& h) noexcept {
-  for (int i = 0; h.state.load(std::memory_order_acquire) != cancel_hook::fired;
-       ++i) {
+}  // namespace
+
+void wait_until(const std::atomic<std::uint32_t>& word,
+                std::uint32_t value) noexcept {
+  for (int i = 0; word.load(std::memory_order_acquire) != value; ++i) {
     if (i < 64)
       __builtin_ia32_pause();
     else
       gort::yield();
   }
 }
-
-}  // namespace
 
 bool arm(const context& ctx, cancel_hook& h) noexcept {
   const auto& n = detail::ctx_access::node(ctx);
@@ -194,7 +200,7 @@ void disarm(cancel_hook& h) noexcept {
         break;
     }
   }
-  wait_fired(h);  // X2: the canceller has it
+  wait_until(h.state, cancel_hook::fired);  // X2: the canceller has it
   h.state.store(cancel_hook::idle, std::memory_order_relaxed);
 }
 
@@ -240,15 +246,29 @@ bool cancel_node::mark(errc code, std::vector<cancel_node*>& work) noexcept {
 
 void cancel_node::cancel(errc code, bool detach) noexcept {
   std::vector<cancel_node*> work;
-  if (!mark(code, work)) return;
-  if (detach) internal::disarm(parent_hook);
-  while (!work.empty()) {
-    cancel_node* child = work.back();
-    work.pop_back();
-    child->mark(code, work);  // a child's error is its parent's
+  if (!mark(code, work)) {
+    // Another canceller got here first: return once it has finished this
+    // subtree, so that after any cancel() every descendant is cancelled
+    // (Go's cancel holds the node's mutex throughout).
+    internal::wait_until(settled, 1);
+    return;
+  }
+  // Breadth-first over the subtree; work only grows (X4: each node in it
+  // stays alive until its hook is marked fired, at the end).
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    cancel_node* child = work[i];
+    if (!child->mark(code, work))  // its own cancel or deadline is under way
+      internal::wait_until(child->settled, 1);
+  }
+  for (cancel_node* child : work) {
+    child->settled.store(1, std::memory_order_release);  // X5
     child->parent_hook.state.store(cancel_hook::fired,
                                    std::memory_order_release);
   }
+  settled.store(1, std::memory_order_release);
+  // Last: leaving the parent may wait for the parent's canceller, which
+  // may be waiting for `settled` above.
+  if (detach) internal::disarm(parent_hook);
 }
 
 void cancel_node::adopt() {

@@ -40,6 +40,11 @@ struct cancel_hook {
 // returns true. Any thread.
 bool arm(const context& ctx, cancel_hook& h) noexcept;
 
+// wait_until waits (spinning, then yielding) until word == value; for
+// marks that another thread sets soon, in a bounded number of steps.
+void wait_until(const std::atomic<std::uint32_t>& word,
+                std::uint32_t value) noexcept;
+
 // disarm unregisters h. If its fn is already running, disarm waits until it
 // has returned, so on return h may be freed. Any thread; idempotent.
 void disarm(cancel_hook& h) noexcept;

@@ -3,12 +3,9 @@
 //
 //   auto [ctx, cancel] = gort::with_timeout(gort::context::background(), 50ms);
 //   gort::go([ctx = ctx] {
-//     for (;;) {
-//       if (gort::select(gort::case_recv(ctx.done()), gort::case_default()) ==
-//       0)
-//         return;  // ctx.err() says why: canceled or deadline_exceeded
-//       work();
-//     }
+//     auto done = ctx.done();
+//     while (gort::select(gort::case_recv(done), gort::case_default()) != 0)
+//       work();  // until cancel() or the deadline; ctx.err() says which
 //   });
 //   cancel();  // idempotent; also cancels every context derived from ctx
 //
@@ -178,9 +175,12 @@ std::pair<context, cancel_func> with_deadline(
 template <typename Rep, typename Period>
 std::pair<context, cancel_func> with_timeout(
     const context& parent, std::chrono::duration<Rep, Period> d) {
+  // Saturating now + d, for any Rep and Period (hours::max() included).
+  using seconds = std::chrono::duration<double>;
   const auto now = std::chrono::steady_clock::now();
-  const auto limit = context::time_point::max() - now;
-  if (d >= limit) return with_deadline(parent, context::time_point::max());
+  if (d <= d.zero()) return with_deadline(parent, now);
+  if (seconds(d) >= seconds(context::time_point::max() - now))
+    return with_deadline(parent, context::time_point::max());
   return with_deadline(
       parent,
       now + std::chrono::duration_cast<context::time_point::duration>(d));
