@@ -13,6 +13,8 @@
 #include <gort/errors.hpp>
 #include <gort/mutex.hpp>
 #include <gort/once.hpp>
+#include <gort/pool.hpp>
+#include <gort/rwmutex.hpp>
 #include <gort/sched.hpp>
 #include <gort/select.hpp>
 #include <gort/semaphore.hpp>
