@@ -40,8 +40,8 @@
 //       moves it to firing when it detaches the list, to fired (without the
 //       lock) after its last touch.
 //   X3. done_ is closed exactly once: by the canceller if it existed when
-//       err was set, else by the done() call that creates it after err is
-//       set.
+//       err was set; a done() that finds err set and no done_ stores the
+//       process's one closed channel (Go's closedchan).
 //   X4. A cancel_node on a work list is kept alive by its parent_hook not
 //       yet being fired (its destructor's disarm waits).
 //   X5. settled is set (without the lock) once err is set and every
@@ -49,6 +49,10 @@
 //       returns only after settled. A canceller leaves its parent's hook
 //       list (which may wait for the parent's canceller) only after
 //       setting settled, so two cancellers never wait for each other.
+//   X6. timer_live is set under the lock by the creator once the deadline
+//       timer is in a heap, unless err is set by then; mark removes the
+//       timer iff it finds timer_live, the creator iff it found err set.
+//       Either way a cancelled node's timer leaves its heap.
 //
 // Lock order: a node's lock has rank leaf: hooks run, channels close and
 // timers are removed after it is released.
@@ -103,6 +107,8 @@ ctx_node::~ctx_node() {
   }
 }
 
+chan<std::monostate> closed_chan();  // below
+
 class cancel_node final : public ctx_node {
  public:
   cancel_node() noexcept { canceller = this; }
@@ -114,7 +120,9 @@ class cancel_node final : public ctx_node {
   // adopt arms parent_hook on the parent's canceller, or, if the parent is
   // already cancelled, cancels this node with the parent's error.
   void adopt();
-  // start_timer arms the deadline timer (deadline set, in the future).
+  // prepare_timer sets the deadline timer up, before the node is shared;
+  // start_timer then adds it to a heap (deadline set, in the future).
+  void prepare_timer() noexcept;
   void start_timer();
   // done returns the (possibly new) done channel.
   recv_chan<std::monostate> done();
@@ -126,7 +134,8 @@ class cancel_node final : public ctx_node {
   chan<std::monostate> done_;              // X3
   internal::cancel_hook parent_hook;       // on the parent's canceller
   internal::timer timer;
-  bool has_timer = false;  // set before the node is shared
+  bool has_timer = false;   // set before the node is shared
+  bool timer_live = false;  // X6
 
  private:
   // mark sets err and detaches the hooks; returns false if already
@@ -219,6 +228,7 @@ cancel_node::~cancel_node() {
 bool cancel_node::mark(errc code, std::vector<cancel_node*>& work) noexcept {
   cancel_hook* list;
   chan<std::monostate> to_close;
+  bool stop_timer;
   {
     std::lock_guard<internal::rt_mutex> lk(lock);
     if (err.load(std::memory_order_relaxed) != 0) return false;
@@ -228,8 +238,9 @@ bool cancel_node::mark(errc code, std::vector<cancel_node*>& work) noexcept {
     for (cancel_hook* h = list; h != nullptr; h = h->next)
       h->state.store(cancel_hook::firing, std::memory_order_relaxed);  // X2
     to_close = done_;                                                  // X3
+    stop_timer = timer_live;                                           // X6
   }
-  if (has_timer) internal::timer_heap::remove(&timer);
+  if (stop_timer) internal::timer_heap::remove(&timer);
   if (!to_close.nil()) to_close.close();
   while (list != nullptr) {
     cancel_hook* h = list;
@@ -280,30 +291,46 @@ void cancel_node::adopt() {
     cancel(static_cast<errc>(up->err.load(std::memory_order_acquire)), false);
 }
 
-void cancel_node::start_timer() {
-  internal::ensure_started();
+void cancel_node::prepare_timer() noexcept {
   timer.fn = [](void* arg, std::uint64_t) noexcept {
     static_cast<cancel_node*>(arg)->cancel(errc::deadline_exceeded, true);
   };
   timer.arg = this;
   has_timer = true;
+}
+
+void cancel_node::start_timer() {
+  internal::ensure_started();
   const std::int64_t when = internal::to_ns(*deadline);
   if (internal::timer_add(&timer, when)) internal::note_timer_added(when);
+  bool cancelled;
+  {
+    std::lock_guard<internal::rt_mutex> lk(lock);
+    cancelled = err.load(std::memory_order_relaxed) != 0;
+    timer_live = !cancelled;  // X6
+  }
+  // Cancelled (by the parent) before the timer was live: mark did not
+  // remove it, so we do.
+  if (cancelled) internal::timer_heap::remove(&timer);
 }
 
 recv_chan<std::monostate> cancel_node::done() {
-  chan<std::monostate> c;
-  bool close_it = false;
-  {
+  for (;;) {
+    // The closed channel is made outside the lock (closing takes the
+    // channel's lock, which ranks below ours).
+    chan<std::monostate> closed;
+    if (err.load(std::memory_order_acquire) != 0) closed = closed_chan();
     std::lock_guard<internal::rt_mutex> lk(lock);
     if (done_.nil()) {
-      done_ = make_chan<std::monostate>();
-      close_it = err.load(std::memory_order_relaxed) != 0;  // X3
+      if (err.load(std::memory_order_relaxed) == 0)
+        done_ = make_chan<std::monostate>();  // X3: mark will close it
+      else if (!closed.nil())
+        done_ = closed;  // X3: already closed
+      else
+        continue;  // cancelled since we looked: fetch the closed one
     }
-    c = done_;
+    return done_;
   }
-  if (close_it) c.close();
-  return c;
 }
 
 }  // namespace detail
@@ -333,6 +360,25 @@ std::shared_ptr<detail::cancel_node> new_child(const context& parent) {
   return n;
 }
 
+}  // namespace
+
+namespace detail {
+
+// closed_chan is the channel a context cancelled before anyone asked for
+// done() hands out: closed once, shared, never freed.
+chan<std::monostate> closed_chan() {
+  static const chan<std::monostate>* const c = [] {
+    auto* ch = new chan<std::monostate>(make_chan<std::monostate>());
+    ch->close();
+    return ch;
+  }();
+  return *c;
+}
+
+}  // namespace detail
+
+namespace {
+
 std::pair<context, cancel_func> pair_of(
     std::shared_ptr<detail::cancel_node> n) {
   return {detail::ctx_access::wrap(n), detail::ctx_access::make_cancel(n)};
@@ -352,10 +398,13 @@ std::pair<context, cancel_func> with_deadline(const context& parent,
   if (inherited && *inherited <= d) return with_cancel(parent);
   auto n = new_child(parent);
   n->deadline = d;
+  const bool past = std::chrono::steady_clock::now() >= d;
+  const bool timed = !past && d != context::time_point::max();
+  if (timed) n->prepare_timer();  // before adopt shares the node
   n->adopt();
-  if (std::chrono::steady_clock::now() >= d)
+  if (past)
     n->cancel(errc::deadline_exceeded, true);
-  else if (d != context::time_point::max() && n->err.load() == 0)
+  else if (timed)
     n->start_timer();
   return pair_of(std::move(n));
 }

@@ -13,6 +13,7 @@
 
 #include "gort/sched.hpp"
 #include "sched/internal/latch.hpp"
+#include "support/plain_threads.hpp"
 
 namespace gort_test {
 
@@ -35,12 +36,7 @@ void hammer(int goroutines, int threads, int per, F body) {
         for (int k = 0; k < per; ++k) body(w, k);
       });
     }
-    // Joining blocks this worker in the kernel: let go of the processor,
-    // or with one processor a thread that waits for a goroutine never
-    // sees it run.
-    gort::blocking([&ts] {
-      for (auto& t : ts) t.join();
-    });
+    join_all(ts);
     done.wait();
   });
 }
