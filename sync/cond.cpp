@@ -60,8 +60,8 @@ std::error_code cond::wait_impl(std::unique_lock<mutex>& lock,
       std::lock_guard<internal::rt_mutex> lk(l.lock);
       if (w.outcome == grant_waiter::pending)
         l.waiting.remove(&w);
-      else
-        l.grant_first(batch);
+      else if (w.outcome == grant_waiter::granted)
+        l.grant_first(batch);  // a signal we cannot take: pass it on
     }
     internal::disarm(w.hook);
     throw;
