@@ -57,15 +57,11 @@ struct addr_queue {
   addr_queue* next = nullptr;  // the root's list of queues
 };
 
-struct root;
-
 // The per-waiter record: the waiter, the queue it may head, and the hook
 // that takes it out of the queue if its context is cancelled.
 struct sema_waiter : waiter {
   addr_queue own;  // used while this waiter heads its address's queue
   cancel_hook hook;
-  root* r = nullptr;
-  const void* addr = nullptr;
   bool queued = false;     // M4
   bool cancelled = false;  // set by the hook under the root lock
 };
@@ -163,11 +159,12 @@ void on_cancel(cancel_hook* h) noexcept {
   auto* w = static_cast<sema_waiter*>(h->owner);
   bool wake_it = false;
   {
-    std::lock_guard<rt_mutex> lk(w->r->lock);
+    root& r = root_of(w->data);  // data is the address (acquire)
+    std::lock_guard<rt_mutex> lk(r.lock);
     w->cancelled = true;
     if (w->queued) {
-      detach(*w->r, w->r->find(w->addr), w);
-      w->r->nwait.fetch_sub(1, std::memory_order_relaxed);  // M1
+      detach(r, r.find(w->data), w);
+      r.nwait.fetch_sub(1, std::memory_order_relaxed);  // M1
       wake_it = true;
     }
   }
@@ -180,8 +177,6 @@ bool acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason reason,
   if (can_acquire(addr)) return true;
   root& r = root_of(addr);
   sema_waiter w;
-  w.r = &r;
-  w.addr = addr;
   w.data = addr;
   w.hook.fn = &on_cancel;
   w.hook.owner = &w;
