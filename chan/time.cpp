@@ -3,7 +3,8 @@
 // after, tick, timer and ticker are channels of capacity one whose value
 // is put there by a runtime timer (sched/internal/timers.hpp), as in Go
 // 1.23. The timer's function runs on whichever worker runs that heap's
-// expired timers; it takes the channel's lock and delivers the time to a
+// expired timers (two workers at once, for a ticker whose firing outlasts
+// its period); it takes the channel's lock and delivers the time to a
 // waiting receiver, or into the one-slot buffer, or drops it when the slot
 // is still full (a slow ticker receiver loses ticks; it never gets a pile).
 //
@@ -34,9 +35,11 @@ namespace {
 
 void time_fire(void* arg, std::uint64_t seq) noexcept {
   auto* c = static_cast<hchan*>(arg);
-  time_point now = std::chrono::steady_clock::now();
   sudog* partner = nullptr;
   c->lock.lock();
+  // Read under the lock: two workers may fire one ticker at once (a thief
+  // runs another P's timers), and the ticks must still come out in order.
+  time_point now = std::chrono::steady_clock::now();
   if (seq == c->time->gen) {
     if ((partner = dequeue(c->recvq)) != nullptr)
       send_to(c, partner, &now);

@@ -93,10 +93,11 @@ bool timer_heap::remove(timer* t) noexcept {
 
 bool timer_heap::remove_sync(timer* t) noexcept {
   const bool pending = remove(t);
-  // Out of every heap now, so nothing sets running again. A call already
-  // under way set running before it took t out of its heap: remove either
-  // took the heap's lock after that, or saw heap == nullptr through the
-  // release store in erase_at. Either way it sees running == 1 here.
+  // Out of every heap now, so nothing counts itself into running again. A
+  // call already under way counted itself in before it let go of the
+  // heap's lock: remove either took that lock after it, or saw heap ==
+  // nullptr through the release store in erase_at. Either way it sees that
+  // call's count here, and waits for every call to count itself out.
   while (t->running.load(std::memory_order_acquire) != 0)
     __builtin_ia32_pause();
   return pending;
@@ -117,8 +118,9 @@ int timer_heap::run_expired(std::int64_t now) noexcept {
     void* arg = t->arg;
     std::uint64_t seq = t->seq;
     // Before erase_at publishes heap == nullptr (release): a remove_sync
-    // that sees the timer gone must also see it running.
-    t->running.store(1, std::memory_order_relaxed);
+    // that sees the timer gone must also see this call running. A count:
+    // another runner may be inside a periodic t's fn already.
+    t->running.fetch_add(1, std::memory_order_relaxed);
     if (t->period > 0) {
       // Skip missed periods (Go: when + period * (1 + delay/period)).
       std::int64_t delay = now - t->when;
@@ -130,8 +132,8 @@ int timer_heap::run_expired(std::int64_t now) noexcept {
     publish();
     lk.unlock();
     fn(arg, seq);
-    // t may be re-armed, or (with running clear) freed, from here on.
-    t->running.store(0, std::memory_order_release);
+    // t may be re-armed, or (once running is zero) freed, from here on.
+    t->running.fetch_sub(1, std::memory_order_release);
     ++ran;
     lk.lock();
   }

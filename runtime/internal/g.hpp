@@ -74,8 +74,11 @@ struct timer {
   // The heap holding it. Written under that heap's lock; read without a
   // lock by remove() to find which lock to take.
   std::atomic<timer_heap*> heap{nullptr};
-  // Nonzero while run_expired is calling fn: set under the heap's lock
-  // before fn, cleared after it. timer_heap::remove_sync waits for it.
+  // How many run_expired calls are inside fn: incremented under the heap's
+  // lock before fn, decremented after it. It is a count, not a flag: a
+  // periodic timer stays in its heap while fn runs, so a thief's
+  // run_expired may fire it again before the first call returns.
+  // timer_heap::remove_sync waits for it to reach zero.
   std::atomic<std::uint32_t> running{0};
 };
 
