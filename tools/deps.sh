@@ -4,7 +4,8 @@
 set -uo pipefail
 
 packages=(g++ cmake make pkg-config libboost-context-dev libhwloc-dev hwloc
-          libgtest-dev libgmock-dev libbenchmark-dev valgrind clang-format)
+          libdw-dev libgtest-dev libgmock-dev libbenchmark-dev valgrind
+          clang-format)
 
 if ! command -v dpkg-query >/dev/null; then
   echo "deps.sh: not a Debian system; install by hand: ${packages[*]}" >&2
