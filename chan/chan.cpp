@@ -130,6 +130,7 @@ void wake_sudog(sudog* sg) noexcept {
     internal::ready(sg->gp, true);
     return;
   }
+  internal::plain_asleep_out();
   sel->woken.store(1, std::memory_order_release);
   internal::futex_wake(&sel->woken, 1);
 }
@@ -160,6 +161,8 @@ void block_forever(wait_reason reason) {
     internal::park(reason, nullptr, nullptr);
   }
   std::atomic<std::uint32_t> never{0};
+  internal::plain_asleep_in();  // for good: nothing counts it out
+  internal::plain_wait_nudge();
   for (;;) internal::futex_wait(&never, 0);
 }
 

@@ -196,7 +196,9 @@ int select_go(scase* cases, int n, bool block, bool* recv_ok) {
   if (gp != nullptr) {
     internal::park(wait_reason::select, &select_commit, &f);
   } else {
+    internal::plain_asleep_in();  // D2: the winning waker counts us out
     f.unlock_all();
+    internal::plain_wait_nudge();
     while (sw.woken.load(std::memory_order_acquire) == 0)
       internal::futex_wait(&sw.woken, 0);
   }

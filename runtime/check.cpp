@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "runtime/internal/g.hpp"
+#include "runtime/internal/trace.hpp"
 
 namespace gort::internal {
 
@@ -94,6 +95,7 @@ void fatal(std::string_view msg) noexcept {
     out << "gort: fatal error: " << msg << "\n";
     describe_current(out);
   }
+  trace::on_fatal();
   std::abort();
 }
 
@@ -104,6 +106,7 @@ void check_failed(const char* expr, const char* file, int line) noexcept {
         << file << ':' << line << "\n";
     describe_current(out);
   }
+  trace::on_fatal();
   std::abort();
 }
 

@@ -19,6 +19,12 @@ std::int64_t monotonic_ns() noexcept {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+std::int64_t coarse_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
                 std::int64_t deadline_ns) noexcept {
   if (deadline_ns == 0) {

@@ -87,6 +87,7 @@
 #include "runtime/internal/futex.hpp"
 #include "runtime/internal/g.hpp"
 #include "runtime/internal/rt_mutex.hpp"
+#include "runtime/internal/trace.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -187,19 +188,24 @@ void write_report(const g* gp, const stack_desc* s, const char* how) noexcept {
   out_buffer out(2);
   out << "gort: fatal error: stack overflow\n\n";
   if (gp != nullptr) {
-    out << "goroutine " << gp->id << " [running]: " << how << "\n";
-    out << "\tcreated at " << gp->site.file_name() << ':'
-        << std::uint64_t{gp->site.line()} << " in " << gp->site.function_name()
+    // The header and the spawn site in the goroutine dump's format
+    // (sched/dump.cpp); no backtrace: the stack is what overflowed, and
+    // this runs in a signal handler.
+    out << "goroutine " << gp->id << " [running]:\n" << how << "\n";
+    if (s != nullptr) {
+      out << "(stack: " << std::uint64_t{s->size - s->guard_bytes()}
+          << " usable bytes of " << std::uint64_t{s->size}
+          << "; raise GORT_STACK_SIZE" << (s->guarded ? "" : "; no guard page")
+          << ")\n";
+    }
+    worker* w = current_worker();
+    if (w != nullptr) out << "(on worker M" << w->id << ")\n";
+    out << "created by " << gp->site.function_name() << "\n\t"
+        << gp->site.file_name() << ':' << std::uint64_t{gp->site.line()}
         << "\n";
   }
-  if (s != nullptr) {
-    out << "\tstack: " << std::uint64_t{s->size - s->guard_bytes()}
-        << " usable bytes of " << std::uint64_t{s->size}
-        << " (raise GORT_STACK_SIZE)" << (s->guarded ? "" : ", no guard page")
-        << "\n";
-  }
-  worker* w = current_worker();
-  if (w != nullptr) out << "\ton worker M" << w->id << "\n";
+  out.flush();
+  trace::on_fatal();
 }
 
 void chain(int sig, siginfo_t* info, void* uctx,

@@ -12,13 +12,13 @@
 //      then waits for the status to leave running, which takes nanoseconds.
 // Plain threads have no scheduler context: block() releases the lock and
 // sleeps on the waiter's own futex word, and wake() stores and wakes it.
-#include <time.h>
 
 #include <mutex>
 
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/context.hpp"
 #include "runtime/internal/futex.hpp"
+#include "runtime/internal/trace.hpp"
 #include "sched/internal/latch.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
@@ -27,20 +27,22 @@
 namespace gort::internal {
 namespace {
 
-// The wait start for dumps: the coarse clock costs ~6 ns, not ~30
-// (platform.md 7); its 4 ms resolution is plenty for "waiting N minutes".
-std::int64_t coarse_now() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
 bool unlock_commit(g*, void* lock) noexcept {
   static_cast<rt_mutex*>(lock)->unlock();
   return true;
 }
 
 }  // namespace
+
+std::atomic<int> g_plain_asleep{0};
+
+void plain_wait_nudge() noexcept {
+  if (!started()) return;
+  sched_t& s = sched();
+  if (s.npidle.load(std::memory_order_acquire) ==
+      s.gomaxprocs.load(std::memory_order_acquire))
+    sysmon_wake();
+}
 
 g* current_g() noexcept {
   worker* w = current_worker();
@@ -53,7 +55,7 @@ void park(wait_reason reason, bool (*commit)(g*, void*), void* arg) noexcept {
   g* gp = current_g();
   GORT_CHECK(gp != nullptr);  // goroutine only
   gp->reason.store(reason, std::memory_order_relaxed);
-  gp->wait_since.store(coarse_now(), std::memory_order_relaxed);
+  gp->wait_since.store(coarse_ns(), std::memory_order_relaxed);
   gp->commit = commit;
   gp->commit_arg = arg;
   suspend(gp, switch_reason::park);
@@ -73,9 +75,14 @@ void ready(g* gp, bool next) noexcept {
         break;
       continue;
     }
-    // Still switching out (park with no commit): wait for the switch.
-    GORT_CHECK(st == gstatus::running);
+    // Still switching out (park with no commit), or a dump is reading its
+    // stack: wait for either.
+    GORT_CHECK(st == gstatus::running || st == gstatus::scanning);
     __builtin_ia32_pause();
+  }
+  if (trace::on()) {
+    const g* by = current_g();
+    trace::emit(ev::go_unpark, gp->id, by != nullptr ? by->id : 0);
   }
   p* pp = current_p();
   if (pp != nullptr) {
@@ -94,7 +101,9 @@ void block(waiter& w, rt_mutex& lock, wait_reason reason) noexcept {
     return;
   }
   w.state.store(0, std::memory_order_relaxed);
+  plain_asleep_in();
   lock.unlock();
+  plain_wait_nudge();
   while (w.state.load(std::memory_order_acquire) == 0) futex_wait(&w.state, 0);
 }
 
@@ -105,6 +114,7 @@ void wake(waiter& w) noexcept {
     return;
   }
   auto* word = &w.state;
+  plain_asleep_out();
   word->store(1, std::memory_order_release);
   // w may be gone now; a wake on its address is at worst spurious.
   futex_wake(word, 1);

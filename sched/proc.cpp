@@ -18,6 +18,7 @@
 #include <gort/sched.hpp>
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/futex.hpp"
+#include "runtime/internal/trace.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
 
@@ -59,10 +60,11 @@ g* alloc_batch(p* pp) {
   {
     out_buffer out(2);
     out << "gort: panic: " << what << "\n\ngoroutine " << gp->id
-        << " [running]:\n\tcreated at " << gp->site.file_name() << ':'
-        << std::uint64_t{gp->site.line()} << " in " << gp->site.function_name()
+        << " [running]:\ncreated by " << gp->site.function_name() << "\n\t"
+        << gp->site.file_name() << ':' << std::uint64_t{gp->site.line()}
         << "\n";
   }
+  trace::on_fatal();
   std::_Exit(2);
 }
 
@@ -170,6 +172,11 @@ void spawn_commit(void* handle) noexcept {
   gp->id = goid_new(pp);
   s.ngoroutines.fetch_add(1, std::memory_order_relaxed);
   s.ncreated.fetch_add(1, std::memory_order_relaxed);
+  if (trace::on()) {
+    const g* parent = current_g();
+    trace::emit(ev::go_create, gp->id, trace::site_id(gp->site),
+                parent != nullptr ? parent->id : 0);
+  }
   gp->status.store(gstatus::runnable, std::memory_order_release);
   if (pp != nullptr) {
     bump(pp->counters.spawned);
@@ -204,6 +211,7 @@ void run_main(void (*fn)(void*), void* arg) {
   auto* gp = static_cast<g*>(handle);
   gp->is_main = true;
   gp->main_done = &done;
+  plain_asleep_in();  // D2: free_g counts this thread out as it wakes it
   spawn_commit(handle);
   while (!done.park()) {
   }

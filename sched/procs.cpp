@@ -24,6 +24,7 @@
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/context.hpp"
 #include "runtime/internal/env.hpp"
+#include "runtime/internal/trace.hpp"
 #include "sched/internal/sched.hpp"
 
 namespace gort::internal {
@@ -90,6 +91,8 @@ void start() {
   context_init(&g_entry);
   install_overflow_handler();
   procs_init(procs);
+  signals_start();
+  trace_env_init();
   sysmon_start();
 }
 
@@ -111,6 +114,7 @@ void procs_resize(int n) {
   std::lock_guard<std::mutex> resize(s.resize_mu);
   const int old = s.gomaxprocs.load(std::memory_order_acquire);
   if (n == old) return;
+  trace::emit(ev::procs, n);
   if (n > old) {
     for (int i = old; i < n; ++i)
       if (s.allp[i] == nullptr) s.allp[i] = new_p(i);

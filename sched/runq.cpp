@@ -38,6 +38,7 @@
 #include <thread>
 
 #include "runtime/internal/check.hpp"
+#include "runtime/internal/trace.hpp"
 #include "sched/internal/sched.hpp"
 
 namespace gort::internal {
@@ -157,6 +158,7 @@ g* runq_steal(p* pp, p* victim, bool steal_runnext) noexcept {
     pp->tail.store(t + n - 1, std::memory_order_release);
   }
   bump(pp->counters.steals);
+  trace::emit(ev::steal, pp->id, victim->id, n);
   bump(pp->counters.stolen, n);
   victim->counters.stolen_from.fetch_add(n, std::memory_order_relaxed);
   return gp;

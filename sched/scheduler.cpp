@@ -75,6 +75,7 @@
 
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/context.hpp"
+#include "runtime/internal/trace.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
 
@@ -98,7 +99,10 @@ std::uint64_t next_rand(m* mp) noexcept {
 // thief); the count goes to runner, the P that did the work.
 void run_timers(p* heap_of, p* runner, std::int64_t now) noexcept {
   int n = heap_of->timers.run_expired(now);
-  if (n > 0) bump(runner->counters.timers_fired, static_cast<std::uint64_t>(n));
+  if (n > 0) {
+    bump(runner->counters.timers_fired, static_cast<std::uint64_t>(n));
+    trace::emit(ev::timer_fire, runner->id, heap_of->id, n);
+  }
 }
 
 // steal_work tries every other P, nearest first (see "Scheduler").
@@ -151,6 +155,7 @@ bool work_anywhere() noexcept {
 
 void release_p(m* mp) noexcept {
   p* pp = mp->pp;
+  trace::emit(ev::proc_stop, pp->id);
   mp->pp = nullptr;
   pp->owner.store(nullptr, std::memory_order_relaxed);
   pidle_put(pp);
@@ -207,6 +212,7 @@ void stop_m(m* mp, std::int64_t deadline) noexcept {
   sched_t& s = sched();
   GORT_DCHECK(mp->pp == nullptr);  // S3
   std::int64_t mine = become_timed_sleeper(deadline);
+  trace::emit(ev::m_park);
   {
     std::lock_guard<rt_mutex> lk(s.lock);
     push_idle_m(mp);
@@ -230,6 +236,7 @@ void stop_m(m* mp, std::int64_t deadline) noexcept {
     leave_timed_sleeper(mine);
     if (pp != nullptr) {
       acquire_p(mp, pp);
+      trace::emit(ev::m_wake, pp->id);
       return;
     }
     mine = become_timed_sleeper(earliest_timer());
@@ -241,6 +248,7 @@ void stop_m(m* mp, std::int64_t deadline) noexcept {
   if (mp->wake_spinning.exchange(false, std::memory_order_relaxed))
     mp->spinning = true;  // nmspinning was counted by the waker (S2)
   acquire_p(mp, pp);
+  trace::emit(ev::m_wake, pp->id);
 }
 
 void reset_spinning(m* mp) noexcept {
@@ -277,6 +285,7 @@ g* find_runnable(m* mp, bool* inherit) noexcept {
       if (!mp->spinning) {
         mp->spinning = true;
         s.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+        trace::emit(ev::m_spin, pp->id);
       }
       if (g* gp = steal_work(mp, pp)) return gp;
     }
@@ -342,6 +351,7 @@ void execute(m* mp, g* gp, bool inherit) {
     gp->status.store(gstatus::running, std::memory_order_relaxed);
     mp->w.curg = gp;
     pp->in_g.store(true, std::memory_order_relaxed);
+    trace::emit(ev::go_start, gp->id, pp->id);
     switch_reason why = resume(&mp->w, gp);
     mp->w.curg = nullptr;
     if (mp->pp != nullptr) mp->pp->in_g.store(false, std::memory_order_relaxed);
@@ -359,20 +369,29 @@ g* after_switch(m* mp, g* gp, switch_reason why) noexcept {
   switch (why) {
     case switch_reason::park: {
       bump(mp->pp->counters.parks);
+      trace::emit(
+          ev::go_park, gp->id,
+          static_cast<unsigned>(gp->reason.load(std::memory_order_relaxed)));
       auto commit = gp->commit;
       void* arg = gp->commit_arg;
       gp->status.store(gstatus::waiting, std::memory_order_release);
       if (commit != nullptr && !commit(gp, arg)) {
         // Called off: resume it at once.
         gstatus w = gstatus::waiting;
-        if (gp->status.compare_exchange_strong(w, gstatus::runnable,
-                                               std::memory_order_acq_rel))
-          return gp;
+        while (!gp->status.compare_exchange_weak(w, gstatus::runnable,
+                                                 std::memory_order_acq_rel)) {
+          if (w != gstatus::waiting && w != gstatus::scanning)
+            return nullptr;      // a waker won: it queued gp
+          w = gstatus::waiting;  // a dump is reading the stack: wait
+          __builtin_ia32_pause();
+        }
+        return gp;
       }
       // From here gp may already run elsewhere: do not touch it.
       return nullptr;
     }
     case switch_reason::yield:
+      trace::emit(ev::go_stop, gp->id);
       gp->status.store(gstatus::runnable, std::memory_order_release);
       runq_put(mp->pp, gp, false);
       return nullptr;
@@ -393,6 +412,7 @@ g* after_switch(m* mp, g* gp, switch_reason why) noexcept {
       return nullptr;  // find_runnable parks this M
     }
     case switch_reason::exit:
+      trace::emit(ev::go_end, gp->id);
       free_g(mp->pp, gp);
       return nullptr;
   }
@@ -435,7 +455,10 @@ void free_g(p* pp, g* gp) noexcept {
     s.gfree_count += 32;
   }
   s.ngoroutines.fetch_sub(1, std::memory_order_acq_rel);
-  if (is_main) done->unpark();  // run() may return now
+  if (is_main) {
+    plain_asleep_out();  // run()'s thread (D2)
+    done->unpark();      // run() may return now
+  }
 }
 
 }  // namespace
@@ -562,6 +585,7 @@ p* pidle_get() noexcept {
 }
 
 void acquire_p(m* mp, p* pp) noexcept {
+  trace::emit(ev::proc_start, pp->id);
   mp->pp = pp;
   pp->owner.store(mp, std::memory_order_relaxed);
   pp->status.store(pstatus::running, std::memory_order_release);

@@ -24,8 +24,11 @@
 //      yielding (stats().long_running): gort cannot preempt them, but it can
 //      say they exist. A P whose time slice (a runnext chain) is older than
 //      10 ms gets its preempt flag set, so its next pick skips runnext.
-//   3. Prints the GORT_SCHEDTRACE line when due.
-//   4. Scavenges: returns the pages of cold pooled stacks past the pool's
+//   3. Prints the GORT_SCHEDTRACE line when due, and while tracing records
+//      the same numbers as a `sched` event every 10 ms.
+//   4. Checks for a deadlock when every processor is idle (see
+//      "Deadlock detection" in sched/deadlock.cpp).
+//   5. Scavenges: returns the pages of cold pooled stacks past the pool's
 //      bound (runtime/stack.cpp, "Stacks", step 5), off every goroutine's
 //      critical path, and always before it sleeps.
 // It sleeps 20 us while it finds something to do; after 50 idle cycles the
@@ -42,6 +45,7 @@
 
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/context.hpp"
+#include "runtime/internal/trace.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
 
@@ -51,6 +55,8 @@ namespace {
 constexpr std::int64_t us = 1000;
 constexpr std::int64_t ms = 1000 * us;
 constexpr std::int64_t slice = 10 * ms;
+constexpr std::int64_t snapshot_period = 10 * ms;  // SCHED events in a trace
+constexpr std::int64_t dead_confirm = 50 * ms;     // D5
 
 bool all_idle() noexcept {
   sched_t& s = sched();
@@ -77,6 +83,7 @@ bool retake(std::int64_t now) noexcept {
       } else if (now - pp->sysmon_when >= slice && !pp->sysmon_reported &&
                  pp->in_g.load(std::memory_order_relaxed)) {
         s.long_running.fetch_add(1, std::memory_order_relaxed);
+        trace::emit(ev::sysmon, tracefmt::sysmon_action::long_running, i);
         pp->sysmon_reported = true;
         acted = true;
       }
@@ -85,6 +92,7 @@ bool retake(std::int64_t now) noexcept {
         pp->sysmon_block_when = now;  // slice start
       } else if (now - pp->sysmon_block_when >= slice) {
         pp->preempt.store(true, std::memory_order_relaxed);
+        trace::emit(ev::sysmon, tracefmt::sysmon_action::preempt, i);
         pp->sysmon_block_when = now;
       }
       continue;
@@ -103,6 +111,7 @@ bool retake(std::int64_t now) noexcept {
     if (pp->status.compare_exchange_strong(b, pstatus::idle,
                                            std::memory_order_acq_rel)) {
       s.retakes.fetch_add(1, std::memory_order_relaxed);
+      trace::emit(ev::sysmon, tracefmt::sysmon_action::retake, i);
       pp->owner.store(nullptr, std::memory_order_relaxed);
       handoff_p(pp);
       acted = true;
@@ -138,13 +147,45 @@ void sysmon_main() {
   int idle = 0;
   const std::int64_t period = std::int64_t{s.schedtrace_ms} * ms;
   std::int64_t next_trace = period > 0 ? s.start_ns + period : never;
+  std::int64_t next_snapshot = 0;
+  // Deadlock detection (sched/deadlock.cpp): the first positive check
+  // makes a suspicion that a second one, dead_confirm later with no
+  // progress in between, confirms (D5).
+  bool suspect = false;
+  bool watching = false;
+  std::uint64_t suspect_progress = 0;
+  std::int64_t suspect_since = 0;
+  std::int64_t next_dead_check = 0;
   for (;;) {
     if (idle == 0)
       delay = 20 * us;
     else if (idle > 50)
       delay = std::min(delay * 2, slice);
     const bool stacks_resting = stack_scavenge();
-    if (period == 0 && !stacks_resting && all_idle()) {
+    const bool idle_now = all_idle();
+    bool watch = false;  // a deadlock may be forming: do not sleep deeply
+    if (idle_now) {
+      const std::int64_t t = monotonic_ns();
+      if (t >= next_dead_check) {
+        const dead_check d = check_dead();
+        if (d.dead && suspect && d.progress == suspect_progress &&
+            t - suspect_since >= dead_confirm)
+          report_deadlock();  // D5
+        if (d.dead && (!suspect || d.progress != suspect_progress)) {
+          suspect = true;
+          suspect_progress = d.progress;
+          suspect_since = t;
+        }
+        suspect = suspect && d.dead;
+        watching = suspect || d.recheck;
+        next_dead_check = t + (suspect ? dead_confirm / 4 : dead_confirm);
+      }
+      watch = watching;
+    } else {
+      suspect = watching = false;
+      next_dead_check = 0;
+    }
+    if (period == 0 && !stacks_resting && idle_now && !watch) {
       // Deep sleep until start_m or enter_blocking (Dekker with them: our
       // flag store, then their state; their state, then our flag).
       std::uint32_t word = s.sysmon_wake.load(std::memory_order_seq_cst);
@@ -152,6 +193,7 @@ void sysmon_main() {
       if (all_idle()) futex_wait(&s.sysmon_wake, word);
       s.sysmon_sleeping.store(false, std::memory_order_seq_cst);
       idle = 0;
+      next_dead_check = 0;  // woken: look again at once
       continue;
     }
     std::int64_t now = monotonic_ns();
@@ -163,6 +205,10 @@ void sysmon_main() {
     if (now >= next_trace) {
       print_schedtrace(now);
       while (next_trace <= now) next_trace += period;
+    }
+    if (trace::on() && now >= next_snapshot) {
+      trace_sched_snapshot();  // for `gort-trace schedtrace`
+      next_snapshot = now + snapshot_period;
     }
     idle = acted ? 0 : idle + 1;
   }
@@ -186,12 +232,14 @@ void enter_blocking() noexcept {
   if (gp == nullptr) return;  // a plain thread: nothing to hand off
   sched_t& s = sched();
   p* pp = mp->pp;
+  gp->wait_since.store(coarse_ns(), std::memory_order_relaxed);
   mp->oldp = pp;
   mp->pp = nullptr;
   mp->in_blocking.store(true, std::memory_order_relaxed);
   gp->status.store(gstatus::blocking, std::memory_order_relaxed);
   pp->in_g.store(false, std::memory_order_relaxed);
   pp->blocktick.fetch_add(1, std::memory_order_relaxed);
+  trace::emit(ev::blocking_begin, gp->id, pp->id);
   pp->status.store(pstatus::blocking, std::memory_order_release);
   s.nmblocking.fetch_add(1, std::memory_order_seq_cst);
   sysmon_wake();
@@ -206,6 +254,7 @@ void exit_blocking() noexcept {
   mp->oldp = nullptr;
   mp->in_blocking.store(false, std::memory_order_relaxed);
   s.nmblocking.fetch_sub(1, std::memory_order_seq_cst);
+  trace::emit(ev::blocking_end, gp->id);
   pstatus b = pstatus::blocking;
   if (pp->status.compare_exchange_strong(b, pstatus::running,
                                          std::memory_order_acq_rel)) {

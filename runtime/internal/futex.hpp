@@ -22,6 +22,10 @@ void futex_wake(std::atomic<std::uint32_t>* word, int n = 1) noexcept;
 // deadline in the runtime (the same clock as std::chrono::steady_clock).
 std::int64_t monotonic_ns() noexcept;
 
+// coarse_ns is CLOCK_MONOTONIC_COARSE in nanoseconds: ~6 ns rather than
+// ~30 (platform.md 7), a few milliseconds behind; for "waiting since".
+std::int64_t coarse_ns() noexcept;
+
 // thread_parker lets one thread sleep until another wakes it: a futex word
 // with a "sleeping" state, so that unpark() makes a syscall only when the
 // parked thread is really asleep (platform.md 5, recommendation 3).

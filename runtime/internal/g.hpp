@@ -36,6 +36,9 @@ struct worker;
 //            lock, a timer). The stack is not in use, but a waker may write
 //            the waiter record that lives on it (a channel's hand-off).
 //            -> runnable (ready; the only transition made by another M).
+//   scanning Waiting, and a dump is reading its stack (Go's _Gscan): the
+//            dumper CASes waiting -> scanning and stores waiting back; ready
+//            and a called-off park wait for it. -> waiting.
 //   blocking Inside blocking(). Owner: its M, which may have lost its P.
 //            The stack is in use. -> running (exit_blocking).
 //   dead     Finished; on a free list. Owner: the free list. No stack.
@@ -45,6 +48,7 @@ enum class gstatus : std::uint32_t {
   runnable,
   running,
   waiting,
+  scanning,
   blocking,
   dead,
 };
@@ -137,6 +141,7 @@ struct worker {
   void* asan_fake_stack = nullptr;  // ASan: the scheduler context's
   void* tsan_fiber = nullptr;       // TSan: the thread's own fiber
   void* altstack = nullptr;         // sigaltstack for the overflow report
+  void* trace = nullptr;  // its trace writer (runtime/trace.cpp), or null
 };
 
 // current_worker returns the calling thread's worker, or nullptr on a plain

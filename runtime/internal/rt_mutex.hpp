@@ -12,7 +12,7 @@
 // check this on every acquire. The ranks, lowest (taken first) to highest:
 //
 //   sched_lock < chan / sema / wait-queue locks < timers_lock
-//     < stack_pool_lock < allgs_lock < leaf
+//     < stack_pool_lock < allgs_lock < trace_writer < trace_sink < leaf
 //
 // Exceptions, each with its reason:
 //   - select takes several channel locks of the same rank at once, in
@@ -31,12 +31,14 @@
 namespace gort::internal {
 
 enum class lock_rank : std::uint8_t {
-  sched = 10,       // sched_t::lock
-  wait_queue = 20,  // channel, semaphore, latch wait queues (same rank)
-  timers = 30,      // a P's timer heap
-  stack_pool = 40,  // the global free-G and stack pool
-  allgs = 50,       // the registry of all goroutines
-  leaf = 60,        // takes no other lock while held
+  sched = 10,         // sched_t::lock
+  wait_queue = 20,    // channel, semaphore, latch wait queues (same rank)
+  timers = 30,        // a P's timer heap
+  stack_pool = 40,    // the global free-G and stack pool
+  allgs = 50,         // the registry of all goroutines
+  trace_writer = 55,  // the trace buffer shared by sysmon and plain threads
+  trace_sink = 57,    // the trace's chunks, file and flight recorder
+  leaf = 60,          // takes no other lock while held
 };
 
 // rt_mutex: see the top of this file. Any thread; lock() may block the

@@ -20,6 +20,7 @@
 // own futex (wait_queue.hpp).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include <gort/wait_reason.hpp>
@@ -56,6 +57,22 @@ void park_unlock(wait_reason reason, rt_mutex& lock) noexcept;
 // handed over), else to the tail of its run queue; from a plain thread, to
 // the global run queue. Then an idle worker is woken if one is needed.
 void ready(g* g, bool next = true) noexcept;
+
+// Plain threads asleep in a gort wait, counted for the deadlock detector
+// (sched/deadlock.cpp, D2). A plain thread counts itself in while it is
+// still findable only by a waker (before it releases the wait queue's
+// lock), and the waker counts it out before it wakes it, so the count is
+// never low while the thread can act.
+extern std::atomic<int> g_plain_asleep;
+inline void plain_asleep_in() noexcept {
+  g_plain_asleep.fetch_add(1, std::memory_order_seq_cst);
+}
+inline void plain_asleep_out() noexcept {
+  g_plain_asleep.fetch_sub(1, std::memory_order_seq_cst);
+}
+// plain_wait_nudge tells sysmon that a plain thread went to sleep in a gort
+// wait, so that a deadlock with every processor idle is checked for.
+void plain_wait_nudge() noexcept;
 
 // goroutine_of returns g's id (for tests and reports).
 std::uint64_t goroutine_id_of(const g* g) noexcept;

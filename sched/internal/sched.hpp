@@ -180,6 +180,10 @@ struct sched_t {
   rt_mutex allgs_lock{lock_rank::allgs};
   std::atomic<g*> allgs{nullptr};  // linked through g->allg_next
 
+  // gort's own threads besides the workers and sysmon (the signal thread),
+  // for the deadlock detector's thread census (sched/deadlock.cpp, D4).
+  std::atomic<int> helper_threads{0};
+
   // Sysmon.
   std::atomic<std::uint32_t> sysmon_wake{0};
   std::atomic<bool> sysmon_sleeping{false};
@@ -236,6 +240,23 @@ void procs_init(int n);
 void procs_resize(int n);
 void retire_p(p* pp) noexcept;  // sched.lock may be held
 void bind_thread(m* mp, int pu) noexcept;
+
+// --- Tracing (sched/trace_control.cpp). ---
+void trace_env_init();                 // GORT_TRACE, GORT_TRACE_RING; at start
+void trace_sched_snapshot() noexcept;  // a `sched` event, if tracing
+
+// --- Deadlock detection (sched/deadlock.cpp). ---
+struct dead_check {
+  bool dead = false;           // D1-D4 hold
+  bool recheck = false;        // not dead now, but it may become so unnoticed
+  std::uint64_t progress = 0;  // for D5: compare two checks
+};
+dead_check check_dead() noexcept;
+[[noreturn]] void report_deadlock() noexcept;
+
+// --- Signals (sched/signals.cpp). ---
+void signals_start();                    // SIGQUIT: dump and exit 2
+void flight_recorder_signal() noexcept;  // SIGUSR2 writes the recorder
 
 // --- Sysmon (sched/sysmon.cpp). ---
 void sysmon_start();
