@@ -57,8 +57,9 @@ TEST(stack_death_test, overflow_on_an_unguarded_stack_names_the_goroutine) {
   if (gort_test::under_sanitizer) GTEST_SKIP() << "not under sanitizers";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(overflow_past_the_eager_guards(), testing::ExitedWithCode(2),
-              "stack overflow(.|\n)*goroutine "
-              "[0-9]+(.|\n)*stack_test\\.cpp(.|\n)*no guard page");
+              "stack overflow\n\ngoroutine [0-9]+ \\[running\\]:\n"
+              "(.|\n)*no guard page(.|\n)*created by (.|\n)*"
+              "stack_test\\.cpp");
 }
 
 }  // namespace
