@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -24,15 +25,15 @@ namespace {
 using namespace std::chrono_literals;
 
 // The probes: each parks in its own way, inside a function whose name the
-// backtrace must show. The volatile store after the wait keeps the wait
-// from being a tail call, which would take the probe's frame off the stack.
-volatile int probe_sink = 0;
+// backtrace must show. The store after the wait keeps the wait from being
+// a tail call, which would take the probe's frame off the stack.
+std::atomic<int> probe_sink{0};
 [[gnu::noinline]] void dump_probe_recv(gort::chan<int> c) {
-  probe_sink = c.recv().value_or(0);
+  probe_sink.store(c.recv().value_or(0), std::memory_order_relaxed);
 }
 [[gnu::noinline]] void dump_probe_send(gort::chan<int> c) {
   c.send(7);
-  probe_sink = 1;
+  probe_sink.store(1, std::memory_order_relaxed);
 }
 [[gnu::noinline]] void dump_probe_select(gort::chan<int> a, gort::chan<int> b) {
   probe_sink =
@@ -41,13 +42,13 @@ volatile int probe_sink = 0;
 [[gnu::noinline]] void dump_probe_lock(gort::mutex& mu) {
   mu.lock();
   mu.unlock();
-  probe_sink = 2;
+  probe_sink.store(2, std::memory_order_relaxed);
 }
 [[gnu::noinline]] void dump_probe_cond(gort::mutex& mu, gort::cond& cv,
                                        bool& go) {
   std::unique_lock<gort::mutex> lk(mu);
   cv.wait(lk, [&] { return go; });
-  probe_sink = 3;
+  probe_sink.store(3, std::memory_order_relaxed);
 }
 
 class dump_test : public gort_test::procs_fixture {};
@@ -231,8 +232,10 @@ TEST(dump_forever_test, sigquit_dumps_every_goroutine_and_exits_2) {
           auto c = gort::make_chan<int>();
           gort::go([c] { dump_probe_recv(c); });
           while (gort::stats().parked < 1) gort::sleep(1ms);
-          ::kill(::getpid(), SIGQUIT);
-          gort::sleep(60s);  // the signal thread exits the process
+          // raise: to this thread, which then waits in an intercepted
+          // call, where TSan delivers the signals it defers.
+          ::raise(SIGQUIT);
+          for (;;) std::this_thread::sleep_for(1ms);
         });
         std::_Exit(0);
       },
