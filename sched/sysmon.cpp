@@ -259,6 +259,7 @@ void exit_blocking() noexcept {
   if (pp->status.compare_exchange_strong(b, pstatus::running,
                                          std::memory_order_acq_rel)) {
     mp->pp = pp;  // fast path: nobody took it
+    trace::emit(ev::proc_start, pp->id);
   } else {
     p* np;
     {
@@ -276,7 +277,10 @@ void exit_blocking() noexcept {
     }
   }
   gp->status.store(gstatus::running, std::memory_order_relaxed);
-  current_m()->pp->in_g.store(true, std::memory_order_relaxed);
+  p* now = current_m()->pp;
+  now->in_g.store(true, std::memory_order_relaxed);
+  // Running again, on a P: the suspend path gets this from execute().
+  trace::emit(ev::go_start, gp->id, now->id);
 }
 
 }  // namespace gort::internal

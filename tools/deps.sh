@@ -3,9 +3,10 @@
 # is missing (tools/test.sh and tools/demo.sh call it). Root, or sudo.
 set -uo pipefail
 
+# clang-14 and libclang-rt-14-dev: libFuzzer, for tools/fuzz.sh.
 packages=(g++ cmake make pkg-config libboost-context-dev libhwloc-dev hwloc
           libdw-dev libgtest-dev libgmock-dev libbenchmark-dev valgrind
-          clang-format)
+          clang-format clang-14 libclang-rt-14-dev)
 
 if ! command -v dpkg-query >/dev/null; then
   echo "deps.sh: not a Debian system; install by hand: ${packages[*]}" >&2

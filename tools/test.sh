@@ -11,6 +11,8 @@
 #   3. for each build: cmake --preset <build> -DGORT_WERROR=ON (benchmarks
 #      only in release), build with -j2, ctest --preset <build>; the build
 #      directory is build/<build>, and a rerun is incremental.
+#   4. tools/fuzz.sh: libFuzzer on gort-trace's reader for
+#      GORT_FUZZ_SECONDS (default 60; 0 skips it).
 # A failed step does not stop the others, so one run shows every failure.
 # It ends with a summary per build and the line
 #   tests: N passed, M failed
@@ -124,6 +126,23 @@ for b in "${builds[@]}"; do
   total_failed=$((total_failed + build_failed))
   ((build_failed)) && status=1
 done
+
+# ---- Fuzzing -------------------------------------------------------------
+fuzz_seconds=${GORT_FUZZ_SECONDS:-60}
+if ((fuzz_seconds > 0)); then
+  banner "fuzz: gort-trace's reader for ${fuzz_seconds}s"
+  start=$(now)
+  if bash tools/fuzz.sh "$fuzz_seconds"; then
+    result="ok"
+  else
+    result="FAILED"
+    total_failed=$((total_failed + 1))
+    status=1
+  fi
+  elapsed=$(($(now) - start))
+  summary+=("$(printf '%-16s %s (%dm%02ds)' fuzz "$result" \
+               $((elapsed / 60)) $((elapsed % 60)))")
+fi
 
 banner "summary"
 printf '  %s\n' "${summary[@]}"
