@@ -9,5 +9,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/deps.sh
 cmake --preset release -DGORT_BUILD_EXAMPLES=ON \
   >/dev/null
-cmake --build build/release -j2 --target sched_demo
+cmake --build build/release -j2 --target sched_demo gort-trace
 GORT_SCHEDTRACE="${GORT_SCHEDTRACE:-50}" build/release/examples/sched_demo "$@"
