@@ -3,10 +3,11 @@
 # is missing (tools/test.sh and tools/demo.sh call it). Root, or sudo.
 set -uo pipefail
 
-# clang-14 and libclang-rt-14-dev: libFuzzer, for tools/fuzz.sh.
+# clang-14 and libclang-rt-14-dev: libFuzzer, for tools/fuzz.sh. libssl-dev:
+# OpenSSL's MD5 for the pipelines examples.
 packages=(g++ cmake make pkg-config libboost-context-dev libhwloc-dev hwloc
           libdw-dev libgtest-dev libgmock-dev libbenchmark-dev valgrind
-          clang-format clang-14 libclang-rt-14-dev)
+          clang-format clang-14 libclang-rt-14-dev libssl-dev)
 
 if ! command -v dpkg-query >/dev/null; then
   echo "deps.sh: not a Debian system; install by hand: ${packages[*]}" >&2
