@@ -351,6 +351,36 @@ TEST_P(rwmutex_test, try_variants_follow_the_state) {
   });
 }
 
+// 4b. rlocker() (Go's RLocker) is a lockable on the read side: two of them
+// are held at once, they keep a writer out, a writer keeps their try_lock
+// out, and unlocking one that holds nothing throws as unlock_shared does.
+TEST_P(rwmutex_test, rlocker_locks_for_reading) {
+  gort::rwmutex mu;
+  gort::run([&] {
+    auto r1 = mu.rlocker();
+    gort::rwmutex::read_locker r2 = r1;  // copies refer to the same mutex
+    {
+      std::lock_guard a(r1);
+      std::lock_guard b(r2);  // readers share
+      EXPECT_FALSE(try_write(mu)) << "two readers are inside";
+    }
+    EXPECT_TRUE(try_write(mu)) << "the read_lockers released the lock";
+    mu.lock();
+    EXPECT_FALSE(r1.try_lock()) << "a writer holds it";
+    latch read(1);
+    gort::go([&] {
+      std::lock_guard lk(r2);  // waits for the writer
+      read.count_down();
+    });
+    EXPECT_TRUE(wait_parked(wait_reason::sync_rwmutex_rlock, 1));
+    mu.unlock();
+    read.wait();
+    EXPECT_TRUE(
+        gort_test::throws_usage_error([&] { r1.unlock(); }, runlock_msg));
+    EXPECT_TRUE(try_write(mu)) << "a failed unlock changed the state";
+  });
+}
+
 // 5. Misuse throws and leaves the rwmutex as it was: on a fresh one, while
 // a writer holds it, while readers hold it, and after every lock is gone.
 TEST_P(rwmutex_test, unlock_of_unlocked_throws_and_changes_nothing) {

@@ -98,6 +98,24 @@ class rwmutex {
     unlock_shared_slow();
   }
 
+  // read_locker is Go's RLocker: a BasicLockable whose lock and unlock are
+  // this mutex's lock_shared and unlock_shared, for code written against
+  // lock/unlock (std::lock_guard, a template taking any lock). It refers to
+  // the mutex, which must outlive it; copies refer to the same mutex.
+  class read_locker {
+   public:
+    explicit read_locker(rwmutex& m) noexcept : m_(&m) {}
+    void lock() noexcept { m_->lock_shared(); }
+    bool try_lock() noexcept { return m_->try_lock_shared(); }
+    // Throws as unlock_shared does.
+    void unlock() { m_->unlock_shared(); }
+
+   private:
+    rwmutex* m_;
+  };
+  // rlocker returns a read_locker for this mutex (Go's RWMutex.RLocker).
+  read_locker rlocker() noexcept { return read_locker(*this); }
+
  private:
   // Go's rwmutexMaxReaders: a writer subtracts it from reader_count_.
   static constexpr std::int32_t max_readers = std::int32_t{1} << 30;
