@@ -1,0 +1,100 @@
+// Concurrency in Go (Cox-Buday, 2017), ch. 4, "Pipelines": generator, multiply
+// and add ("Best Practices for Constructing Pipelines"); repeat, take and
+// repeat_fn ("Some Handy Generators"). Checks (pipelines.out): the output;
+// and (exit 1 if not) that closing done stops every stage.
+#include <gort/gort.hpp>
+
+#include <chrono>
+#include <concepts>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <variant>
+#include <vector>
+
+using namespace std::chrono_literals;
+using done_t = gort::recv_chan<std::monostate>;
+
+// stage is what the book's stages repeat: a goroutine runs body(send), then
+// closes out. send(v) is `select { case <-done: ...; case out <- v: }`.
+template <class T, class Body>
+gort::recv_chan<T> stage(done_t done, Body body) {
+  auto out = gort::make_chan<T>();
+  gort::go([=]() mutable {
+    auto send = [&](T v) {
+      return gort::select(gort::case_recv(done),  // false: done was closed
+                          gort::case_send(out, v)) == 1;
+    };
+    body(send);
+    out.close();
+  });
+  return out;
+}
+auto generator(done_t done, std::same_as<int> auto... integers) {
+  return stage<int>(done, [=, integers = std::vector{integers...}](auto& send) {
+    for (int i : integers)
+      if (!send(i)) return;
+  });
+}
+auto multiply(done_t done, gort::recv_chan<int> int_stream, int multiplier) {
+  return stage<int>(done, [=](auto& send) {
+    for (int i : int_stream)
+      if (!send(i * multiplier)) return;
+  });
+}
+auto add(done_t done, gort::recv_chan<int> int_stream, int additive) {
+  return stage<int>(done, [=](auto& send) {
+    for (int i : int_stream)
+      if (!send(i + additive)) return;
+  });
+}
+template <class T, std::same_as<T>... Ts>
+gort::recv_chan<T> repeat(done_t done, T value, Ts... rest) {
+  return stage<T>(done, [=, values = std::vector{value, rest...}](auto& send) {
+    for (;;)
+      for (const T& v : values)
+        if (!send(v)) return;
+  });
+}
+template <class T>
+gort::recv_chan<T> take(done_t done, gort::recv_chan<T> value_stream, int num) {
+  return stage<T>(done, [=](auto& send) {
+    for (int i = 0; i < num; i++)
+      if (!send(*value_stream.recv())) return;
+  });
+}
+template <class T>
+gort::recv_chan<T> repeat_fn(done_t done, std::function<T()> fn) {
+  return stage<T>(done, [=](auto& send) {
+    for (;;)
+      if (!send(fn())) return;
+  });
+}
+bool back_to(std::size_t baseline) {  // waits 10 s at most
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (gort::num_goroutines() > baseline &&
+         std::chrono::steady_clock::now() < deadline)
+    gort::sleep(1ms);
+  return gort::num_goroutines() <= baseline;
+}
+
+int main() {
+  return gort::run([] {
+    const std::size_t baseline = gort::num_goroutines();
+    auto done = gort::make_chan<std::monostate>();
+    auto int_stream = generator(done, 1, 2, 3, 4);
+    auto pipeline =
+        multiply(done, add(done, multiply(done, int_stream, 2), 1), 2);
+    for (int v : pipeline) std::printf("%d\n", v);
+
+    for (int num : take(done, repeat(done, 1), 10)) std::printf("%d ", num);
+    std::printf("\n");
+    std::function<unsigned()> rand = std::mt19937{};  // default seed 5489
+    for (unsigned num : take(done, repeat_fn(done, rand), 10))
+      std::printf("%u\n", num);
+    done.close();  // Go: defer close(done): stops repeat and repeat_fn
+    if (back_to(baseline)) return 0;
+    std::fprintf(stderr, "a stage did not exit after done was closed\n");
+    return 1;
+  });
+}
