@@ -6,6 +6,8 @@
 // goroutine has exited (num_goroutines back to where it started).
 #include <gort/gort.hpp>
 
+#include "../example.hpp"  // empty, settle (the leak check)
+
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -13,15 +15,6 @@
 #include <variant>
 
 using namespace std::chrono_literals;
-using empty = std::monostate;
-
-bool back_to(std::size_t baseline) {  // waits 10 s at most
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (gort::num_goroutines() > baseline &&
-         std::chrono::steady_clock::now() < deadline)
-    gort::sleep(1ms);
-  return gort::num_goroutines() <= baseline;
-}
 
 gort::recv_chan<empty> do_work(gort::recv_chan<empty> done,
                                gort::recv_chan<std::string> strings) {
@@ -52,7 +45,7 @@ int main() {
     });
     terminated.recv();
     std::printf("Done.\n");
-    if (back_to(baseline)) return 0;
+    if (settle(baseline) <= baseline) return 0;
     std::fprintf(stderr, "leak: %zu goroutines alive, want %zu\n",
                  gort::num_goroutines(), baseline);
     return 1;

@@ -6,21 +6,14 @@
 // if not, that it has exited (num_goroutines back to where it started).
 #include <gort/gort.hpp>
 
+#include "../example.hpp"  // empty, settle (the leak check)
+
 #include <chrono>
 #include <cstdio>
 #include <random>
 #include <variant>
 
 using namespace std::chrono_literals;
-using empty = std::monostate;
-
-bool back_to(std::size_t baseline) {  // waits 10 s at most
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (gort::num_goroutines() > baseline &&
-         std::chrono::steady_clock::now() < deadline)
-    gort::sleep(1ms);
-  return gort::num_goroutines() <= baseline;
-}
 
 gort::recv_chan<unsigned> new_rand_stream(gort::recv_chan<empty> done) {
   auto rand_stream = gort::make_chan<unsigned>();
@@ -45,7 +38,7 @@ int main() {
       std::printf("%d: %u\n", i, *rand_stream.recv());
     done.close();
     // The book sleeps 1 s to "simulate ongoing work"; this waits for the exit.
-    if (back_to(baseline)) return 0;
+    if (settle(baseline) <= baseline) return 0;
     std::fprintf(stderr, "leak: %zu goroutines alive, want %zu\n",
                  gort::num_goroutines(), baseline);
     return 1;

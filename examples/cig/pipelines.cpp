@@ -4,6 +4,8 @@
 // and (exit 1 if not) that closing done stops every stage.
 #include <gort/gort.hpp>
 
+#include "../example.hpp"  // settle: the leak check
+
 #include <chrono>
 #include <concepts>
 #include <cstdio>
@@ -70,13 +72,6 @@ gort::recv_chan<T> repeat_fn(done_t done, std::function<T()> fn) {
       if (!send(fn())) return;
   });
 }
-bool back_to(std::size_t baseline) {  // waits 10 s at most
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (gort::num_goroutines() > baseline &&
-         std::chrono::steady_clock::now() < deadline)
-    gort::sleep(1ms);
-  return gort::num_goroutines() <= baseline;
-}
 
 int main() {
   return gort::run([] {
@@ -93,7 +88,7 @@ int main() {
     for (unsigned num : take(done, repeat_fn(done, rand), 10))
       std::printf("%u\n", num);
     done.close();  // Go: defer close(done): stops repeat and repeat_fn
-    if (back_to(baseline)) return 0;
+    if (settle(baseline) <= baseline) return 0;
     std::fprintf(stderr, "a stage did not exit after done was closed\n");
     return 1;
   });

@@ -7,6 +7,8 @@
 // for "d" when main stops reading, exits once done is closed.
 #include <gort/gort.hpp>
 
+#include "../example.hpp"  // settle: the leak check
+
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -43,14 +45,6 @@ gort::recv_chan<result> check_status(gort::recv_chan<std::monostate> done,
   return results;
 }
 
-bool back_to(std::size_t baseline) {  // waits 10 s at most
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (gort::num_goroutines() > baseline &&
-         std::chrono::steady_clock::now() < deadline)
-    gort::sleep(1ms);
-  return gort::num_goroutines() <= baseline;
-}
-
 int main() {
   return gort::run([] {
     const std::size_t baseline = gort::num_goroutines();
@@ -69,7 +63,7 @@ int main() {
       std::printf("Response: %s\n", res.response->status.c_str());
     }
     done.close();  // Go: defer close(done)
-    if (back_to(baseline)) return 0;
+    if (settle(baseline) <= baseline) return 0;
     std::fprintf(stderr, "check_status did not exit after done was closed\n");
     return 1;
   });

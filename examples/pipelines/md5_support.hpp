@@ -6,6 +6,8 @@
 
 #include <gort/gort.hpp>
 
+#include "../example.hpp"  // empty, defer_close, settle
+
 #include <openssl/evp.h>
 
 #include <array>
@@ -17,15 +19,7 @@
 #include <system_error>
 
 namespace fs = std::filesystem;
-struct empty {};                                   // Go's struct{}
 using md5_digest = std::array<unsigned char, 16>;  // Go's [md5.Size]byte
-
-// defer_close closes c when it goes out of scope: Go's defer close(c).
-template <class T>
-struct defer_close {
-  gort::chan<T> c;
-  ~defer_close() { c.close(); }
-};
 
 // md5_sum is Go's md5.Sum, with OpenSSL's libcrypto.
 inline md5_digest md5_sum(const std::string& data) {

@@ -15,7 +15,6 @@
 
 #include "md5_support.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -74,9 +73,7 @@ class md5_test {
     return out;
   }
   bool goroutines_gone() {  // within 10 s
-    for (int i = 0; i < 1000 && gort::num_goroutines() > before_; i++)
-      gort::sleep(std::chrono::milliseconds(10));
-    std::size_t n = gort::num_goroutines() - before_;
+    std::size_t n = settle(before_) - before_;
     if (n > 0) std::fprintf(stderr, "md5 test: %zu goroutines left\n", n);
     return n == 0;
   }

@@ -5,37 +5,14 @@
 // group of goroutines that receive values from upstream, do something with
 // them and send them downstream. gen turns a list of integers into a
 // channel, sq squares what it receives; since sq's inbound and outbound
-// channels have the same type, it composes with itself. The output is
-// deterministic and checked exactly (sq.out).
+// channels have the same type, it composes with itself (both are in
+// stages.hpp). The output is deterministic and checked exactly (sq.out).
 #include <gort/gort.hpp>
+
+#include "stages.hpp"  // gen, sq
 
 #include <cstdio>
 #include <vector>
-
-// gen sends each of nums on a channel it closes when done.
-gort::recv_chan<int> gen(std::vector<int> nums) {
-  auto out = gort::make_chan<int>();
-  gort::go([out, nums] {
-    for (int n : nums) {
-      out.send(n);
-    }
-    out.close();
-  });
-  return out;
-}
-
-// sq sends the square of each value from in, and closes its channel when
-// in is closed and drained.
-gort::recv_chan<int> sq(gort::recv_chan<int> in) {
-  auto out = gort::make_chan<int>();
-  gort::go([in, out] {
-    for (int n : in) {
-      out.send(n * n);
-    }
-    out.close();
-  });
-  return out;
-}
 
 int main() {
   gort::run([] {

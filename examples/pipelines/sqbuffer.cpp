@@ -9,12 +9,11 @@
 // that: gort::num_goroutines() drops back to what it was before.
 #include <gort/gort.hpp>
 
-#include <chrono>
+#include "../example.hpp"  // settle (the leak check)
+
 #include <cstdio>
 #include <memory>
 #include <vector>
-
-using namespace std::chrono_literals;
 
 gort::recv_chan<int> gen(std::vector<int> nums) {
   auto out = gort::make_chan<int>(nums.size());
@@ -71,10 +70,7 @@ int main() {
 
     // Not in the post: in Go main would return here. Check instead that
     // the two sq, two output and one closing goroutine all finish.
-    for (int i = 0; i < 1000 && gort::num_goroutines() > before; i++) {
-      gort::sleep(10ms);
-    }
-    if (std::size_t n = gort::num_goroutines(); n != before) {
+    if (std::size_t n = settle(before); n != before) {
       std::fprintf(stderr, "sqbuffer: %zu goroutines left behind\n",
                    n - before);
       return 1;

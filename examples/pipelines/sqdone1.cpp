@@ -8,34 +8,13 @@
 // instead. The check, not in the post: every goroutine exits.
 #include <gort/gort.hpp>
 
-#include <chrono>
+#include "stages.hpp"  // gen, sq
+
+#include "../example.hpp"  // empty, settle (the leak check)
+
 #include <cstdio>
 #include <memory>
 #include <vector>
-
-struct empty {};  // Go's struct{}
-
-gort::recv_chan<int> gen(std::vector<int> nums) {
-  auto out = gort::make_chan<int>();
-  gort::go([out, nums] {
-    for (int n : nums) {
-      out.send(n);
-    }
-    out.close();
-  });
-  return out;
-}
-
-gort::recv_chan<int> sq(gort::recv_chan<int> in) {
-  auto out = gort::make_chan<int>();
-  gort::go([in, out] {
-    for (int n : in) {
-      out.send(n * n);
-    }
-    out.close();
-  });
-  return out;
-}
 
 gort::recv_chan<int> merge(gort::recv_chan<empty> done,
                            std::vector<gort::recv_chan<int>> cs) {
@@ -82,10 +61,7 @@ int main() {
     done.send(empty{});
 
     // Not in the post: all the goroutines exit.
-    for (int i = 0; i < 1000 && gort::num_goroutines() > before; i++) {
-      gort::sleep(std::chrono::milliseconds(10));
-    }
-    std::size_t left = gort::num_goroutines() - before;
+    std::size_t left = settle(before) - before;
     if (left > 0) std::fprintf(stderr, "sqdone1: %zu goroutines left\n", left);
     return left > 0 ? 1 : 0;
   });

@@ -5,12 +5,11 @@
 // unblocks them all at once. The check, not in the post: none is left.
 #include <gort/gort.hpp>
 
-#include <chrono>
+#include "../example.hpp"  // empty, defer_close, settle (the leak check)
+
 #include <cstdio>
 #include <memory>
 #include <vector>
-
-struct empty {};  // Go's struct{}
 
 gort::recv_chan<int> gen(gort::recv_chan<empty> done, std::vector<int> nums) {
   auto out = gort::make_chan<int>();
@@ -74,10 +73,7 @@ int main() {
       // close that channel when this pipeline exits, as a signal for all
       // the goroutines we started to exit.
       auto done = gort::make_chan<empty>();
-      struct closer {
-        gort::chan<empty> c;
-        ~closer() { c.close(); }
-      } defer{done};  // Go: defer close(done)
+      defer_close defer{done};  // Go: defer close(done)
 
       auto in = gen(done, {2, 3});
       // Distribute the sq work across two goroutines that both read from in.
@@ -90,10 +86,7 @@ int main() {
       // done will be closed by the deferred call.
     }
     // Not in the post: all the goroutines exit once done is closed.
-    for (int i = 0; i < 1000 && gort::num_goroutines() > before; i++) {
-      gort::sleep(std::chrono::milliseconds(10));
-    }
-    std::size_t left = gort::num_goroutines() - before;
+    std::size_t left = settle(before) - before;
     if (left > 0) std::fprintf(stderr, "sqdone3: %zu goroutines left\n", left);
     return left > 0 ? 1 : 0;
   });

@@ -9,61 +9,20 @@
 // let them go. sqbuffer.cpp, sqdone1.cpp and sqdone3.cpp are the fixes.
 #include <gort/gort.hpp>
 
+#include "stages.hpp"  // gen, sq, merge
+
+#include "../example.hpp"  // settle (the leak check)
+
 #include <chrono>
 #include <cstdio>
-#include <memory>
 #include <vector>
 
 using namespace std::chrono_literals;
 
-gort::recv_chan<int> gen(std::vector<int> nums) {
-  auto out = gort::make_chan<int>();
-  gort::go([out, nums] {
-    for (int n : nums) {
-      out.send(n);
-    }
-    out.close();
-  });
-  return out;
-}
-
-gort::recv_chan<int> sq(gort::recv_chan<int> in) {
-  auto out = gort::make_chan<int>();
-  gort::go([in, out] {
-    for (int n : in) {
-      out.send(n * n);
-    }
-    out.close();
-  });
-  return out;
-}
-
-gort::recv_chan<int> merge(std::vector<gort::recv_chan<int>> cs) {
-  auto wg = std::make_shared<gort::wait_group>();
-  auto out = gort::make_chan<int>();
-  auto output = [wg, out](gort::recv_chan<int> c) {
-    for (int n : c) {
-      out.send(n);
-    }
-    wg->done();
-  };
-  wg->add(std::ssize(cs));
-  for (auto c : cs) {
-    gort::go(output, c);
-  }
-  gort::go([wg, out] {
-    wg->wait();
-    out.close();
-  });
-  return out;
-}
-
-// settle waits (up to 10 s) until at most want goroutines are alive, then
-// 50 ms more, and returns how many are.
-std::size_t settle(std::size_t want) {
-  for (int i = 0; i < 1000 && gort::num_goroutines() > want; i++) {
-    gort::sleep(10ms);
-  }
+// stuck waits until at most want goroutines are alive, then 50 ms more, so
+// that goroutines still on their way out are gone, and returns how many are.
+std::size_t stuck(std::size_t want) {
+  settle(want);
   gort::sleep(50ms);
   return gort::num_goroutines();
 }
@@ -82,13 +41,13 @@ int main() {
 
     // Since we didn't receive the second value from out, one of the output
     // goroutines is hung attempting to send it (and the closer waits on it).
-    if (std::size_t n = settle(before + 2); n != before + 2) {
+    if (std::size_t n = stuck(before + 2); n != before + 2) {
       std::fprintf(stderr, "sqleak: %zu goroutines stuck, want 2\n",
                    n - before);
       return 1;
     }
     // Not in the post: take the second value; now every goroutine exits.
-    if (!out.recv() || out.recv() || settle(before) != before) {
+    if (!out.recv() || out.recv() || stuck(before) != before) {
       std::fprintf(stderr, "sqleak: the stuck goroutines did not finish\n");
       return 1;
     }
