@@ -5,31 +5,11 @@
 // channel. Checks (bridge.out): 0 to 9, in order.
 #include <gort/gort.hpp>
 
+#include "generators.hpp"  // done_t, stage, repeat, take, repeat_fn, or_done
+
 #include <cstdio>
 #include <optional>
 #include <variant>
-
-using done_t = gort::recv_chan<std::monostate>;
-
-template <class T>
-gort::recv_chan<T> or_done(done_t done, gort::recv_chan<T> c) {
-  auto val_stream = gort::make_chan<T>();
-  gort::go([=] {
-    for (bool more = true; more;) {
-      gort::select(gort::case_recv(done, [&] { more = false; }),
-                   gort::case_recv(c, [&](std::optional<T> v) {
-                     if (!v) {
-                       more = false;
-                       return;
-                     }
-                     gort::select(gort::case_send(val_stream, std::move(*v)),
-                                  gort::case_recv(done));
-                   }));
-    }
-    val_stream.close();  // Go: defer close(valStream)
-  });
-  return val_stream;
-}
 
 template <class T>
 gort::recv_chan<T> bridge(done_t done,

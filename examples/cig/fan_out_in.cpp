@@ -4,6 +4,8 @@
 // mt19937), not the output. Checks: the primes found are the sieve's.
 #include <gort/gort.hpp>
 
+#include "generators.hpp"  // done_t, stage, repeat, take, repeat_fn, or_done
+
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -12,35 +14,6 @@
 #include <variant>
 #include <vector>
 
-using done_t = gort::recv_chan<std::monostate>;
-
-template <class T, class Body>
-gort::recv_chan<T> stage(done_t done, Body body) {  // as in pipelines.cpp
-  auto out = gort::make_chan<T>();
-  gort::go([=]() mutable {
-    auto send = [&](T v) {
-      return gort::select(gort::case_recv(done),  // false: done was closed
-                          gort::case_send(out, v)) == 1;
-    };
-    body(send);
-    out.close();
-  });
-  return out;
-}
-template <class T>
-gort::recv_chan<T> repeat_fn(done_t done, std::function<T()> fn) {
-  return stage<T>(done, [=](auto& send) {
-    for (;;)
-      if (!send(fn())) return;
-  });
-}
-template <class T>
-gort::recv_chan<T> take(done_t done, gort::recv_chan<T> value_stream, int num) {
-  return stage<T>(done, [=](auto& send) {
-    for (int i = 0; i < num; i++)
-      if (!send(*value_stream.recv())) return;
-  });
-}
 gort::recv_chan<int> prime_finder(done_t done, gort::recv_chan<int> ints) {
   return stage<int>(done, [=](auto& send) {
     for (int integer : ints) {
@@ -51,6 +24,7 @@ gort::recv_chan<int> prime_finder(done_t done, gort::recv_chan<int> ints) {
     }
   });
 }
+
 template <class T>
 gort::recv_chan<T> fan_in(done_t done,
                           std::vector<gort::recv_chan<T>> channels) {

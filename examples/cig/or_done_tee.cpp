@@ -5,34 +5,14 @@
 // (or_done_tee.out): tee's pairs; or_done ending a range over an open channel.
 #include <gort/gort.hpp>
 
+#include "generators.hpp"  // done_t, stage, repeat, take, repeat_fn, or_done
+
 #include <concepts>
 #include <cstdio>
 #include <optional>
 #include <utility>
 #include <variant>
 #include <vector>
-
-using done_t = gort::recv_chan<std::monostate>;
-
-template <class T>
-gort::recv_chan<T> or_done(done_t done, gort::recv_chan<T> c) {
-  auto val_stream = gort::make_chan<T>();
-  gort::go([=] {
-    for (bool more = true; more;) {
-      gort::select(gort::case_recv(done, [&] { more = false; }),
-                   gort::case_recv(c, [&](std::optional<T> v) {
-                     if (!v) {
-                       more = false;
-                       return;
-                     }
-                     gort::select(gort::case_send(val_stream, std::move(*v)),
-                                  gort::case_recv(done));
-                   }));
-    }
-    val_stream.close();  // Go: defer close(valStream)
-  });
-  return val_stream;
-}
 
 template <class T>
 std::pair<gort::recv_chan<T>, gort::recv_chan<T>> tee(done_t done,
@@ -51,31 +31,6 @@ std::pair<gort::recv_chan<T>, gort::recv_chan<T>> tee(done_t done,
     out2.close();
   });
   return {out1, out2};
-}
-
-template <class T, std::same_as<T>... Ts>  // repeat, take: see pipelines.cpp
-gort::recv_chan<T> repeat(done_t done, T value, Ts... rest) {
-  auto value_stream = gort::make_chan<T>();
-  gort::go([=, values = std::vector{value, rest...}] {
-    for (bool more = true; more;)
-      for (std::size_t i = 0; more && i < values.size(); i++)
-        more = gort::select(gort::case_recv(done),
-                            gort::case_send(value_stream, values[i])) == 1;
-    value_stream.close();
-  });
-  return value_stream;
-}
-template <class T>
-gort::recv_chan<T> take(done_t done, gort::recv_chan<T> value_stream, int num) {
-  auto take_stream = gort::make_chan<T>();
-  gort::go([=] {
-    for (int i = 0; i < num; i++)
-      if (gort::select(gort::case_recv(done),
-                       gort::case_send(take_stream, *value_stream.recv())) == 0)
-        break;
-    take_stream.close();
-  });
-  return take_stream;
 }
 
 int main() {

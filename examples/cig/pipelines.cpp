@@ -1,8 +1,11 @@
 // Concurrency in Go (Cox-Buday, 2017), ch. 4, "Pipelines": generator, multiply
 // and add ("Best Practices for Constructing Pipelines"); repeat, take and
-// repeat_fn ("Some Handy Generators"). Checks (pipelines.out): the output;
+// repeat_fn ("Some Handy Generators", in generators.hpp, which the later
+// sections reuse). Checks (pipelines.out): the output;
 // and (exit 1 if not) that closing done stops every stage.
 #include <gort/gort.hpp>
+
+#include "generators.hpp"  // done_t, stage, repeat, take, repeat_fn, or_done
 
 #include "../example.hpp"  // settle: the leak check
 
@@ -15,61 +18,25 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-using done_t = gort::recv_chan<std::monostate>;
 
-// stage is what the book's stages repeat: a goroutine runs body(send), then
-// closes out. send(v) is `select { case <-done: ...; case out <- v: }`.
-template <class T, class Body>
-gort::recv_chan<T> stage(done_t done, Body body) {
-  auto out = gort::make_chan<T>();
-  gort::go([=]() mutable {
-    auto send = [&](T v) {
-      return gort::select(gort::case_recv(done),  // false: done was closed
-                          gort::case_send(out, v)) == 1;
-    };
-    body(send);
-    out.close();
-  });
-  return out;
-}
 auto generator(done_t done, std::same_as<int> auto... integers) {
   return stage<int>(done, [=, integers = std::vector{integers...}](auto& send) {
     for (int i : integers)
       if (!send(i)) return;
   });
 }
+
 auto multiply(done_t done, gort::recv_chan<int> int_stream, int multiplier) {
   return stage<int>(done, [=](auto& send) {
     for (int i : int_stream)
       if (!send(i * multiplier)) return;
   });
 }
+
 auto add(done_t done, gort::recv_chan<int> int_stream, int additive) {
   return stage<int>(done, [=](auto& send) {
     for (int i : int_stream)
       if (!send(i + additive)) return;
-  });
-}
-template <class T, std::same_as<T>... Ts>
-gort::recv_chan<T> repeat(done_t done, T value, Ts... rest) {
-  return stage<T>(done, [=, values = std::vector{value, rest...}](auto& send) {
-    for (;;)
-      for (const T& v : values)
-        if (!send(v)) return;
-  });
-}
-template <class T>
-gort::recv_chan<T> take(done_t done, gort::recv_chan<T> value_stream, int num) {
-  return stage<T>(done, [=](auto& send) {
-    for (int i = 0; i < num; i++)
-      if (!send(*value_stream.recv())) return;
-  });
-}
-template <class T>
-gort::recv_chan<T> repeat_fn(done_t done, std::function<T()> fn) {
-  return stage<T>(done, [=](auto& send) {
-    for (;;)
-      if (!send(fn())) return;
   });
 }
 
