@@ -35,7 +35,8 @@ file(GLOB GORT_PUBLIC_HEADERS CONFIGURE_DEPENDS
      "${PROJECT_SOURCE_DIR}/runtime/include/gort/*.hpp"
      "${PROJECT_SOURCE_DIR}/sched/include/gort/*.hpp"
      "${PROJECT_SOURCE_DIR}/chan/include/gort/*.hpp"
-     "${PROJECT_SOURCE_DIR}/sync/include/gort/*.hpp")
+     "${PROJECT_SOURCE_DIR}/sync/include/gort/*.hpp"
+     "${PROJECT_SOURCE_DIR}/net/include/gort/*.hpp")
 set(_gort_header_names "")
 foreach(header IN LISTS GORT_PUBLIC_HEADERS)
   get_filename_component(name "${header}" NAME)

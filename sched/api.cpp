@@ -8,6 +8,7 @@
 #include <gort/sched.hpp>
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/context.hpp"
+#include "sched/internal/netpoll.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
 #include "sched/internal/timers.hpp"
@@ -71,6 +72,8 @@ std::string_view to_string(wait_reason r) noexcept {
       return "blocking";
     case wait_reason::internal_wait:
       return "wait";
+    case wait_reason::io_wait:
+      return "IO wait";
     case wait_reason::count_:
       break;
   }
@@ -147,6 +150,11 @@ sched_stats stats() {
   st.long_running = s.long_running.load();
   st.retakes = s.retakes.load();
   st.handoffs = s.handoffs.load();
+  const netpoll_counters np = netpoll_stats();
+  st.netpoll_calls = np.calls;
+  st.netpoll_events = np.events;
+  st.netpoll_breaks = np.breaks;
+  st.io_waiters = static_cast<std::size_t>(np.waiters > 0 ? np.waiters : 0);
   st.idle_threads = s.nmidle.load();
   st.running_threads =
       std::max(0, st.threads - st.idle_threads - st.blocking_threads -

@@ -15,16 +15,19 @@
 //       inside blocking(); every run queue is empty; every processor is
 //       idle and no worker is spinning;
 //   D3. no timer is pending in any processor's heap (a timer will ready
-//       someone: Go's "a P has timers" rule);
+//       someone: Go's "a P has timers" rule), and no goroutine or plain
+//       thread waits on the network poller (a peer outside the process may
+//       wake it);
 //   D4. every thread of the process is accounted for: gort's workers, all
-//       idle; sysmon; gort's helper threads (the signal thread, the trace
-//       flusher); sanitizer threads (TSan's background thread); and plain
-//       threads asleep in a gort wait (channel send, receive or select,
-//       mutex, semaphore, wait group, cond, once, or run() waiting for its
-//       main goroutine), counted by g_plain_asleep (sched/park.hpp), which a
-//       waker decrements before it wakes. The threads are counted in
-//       /proc/self/task. Any other thread, doing anything at all, might still
-//       wake a goroutine: it suppresses the report.
+//       idle (on the idle list, or the one blocked in the poller); sysmon;
+//       gort's helper threads (the signal thread, the trace flusher); sanitizer
+//       threads (TSan's background thread); and plain threads asleep in a gort
+//       wait (channel send, receive or select, mutex, semaphore, wait group,
+//       cond, once, or run() waiting for its main goroutine), counted by
+//       g_plain_asleep (sched/park.hpp), which a waker decrements before it
+//       wakes. The threads are counted in /proc/self/task. Any other thread,
+//       doing anything at all, might still wake a goroutine: it suppresses the
+//       report.
 //   D5. D1-D4 held at two checks at least 50 ms apart, with no goroutine
 //       scheduled, created or readied in between (a progress count).
 // So a plain thread blocked on a channel whose only partners are deadlocked
@@ -50,6 +53,7 @@
 
 #include <gort/trace.hpp>
 #include "runtime/internal/trace.hpp"
+#include "sched/internal/netpoll.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
 
@@ -111,14 +115,18 @@ dead_check check_dead() noexcept {
       s.nmblocking.load(std::memory_order_acquire) != 0 ||
       s.runq_size.load(std::memory_order_acquire) != 0)
     return r;
-  // D3: a timer will wake a worker, and the worker sysmon.
-  if (earliest_timer() != never) return r;
+  // D3: a timer will wake a worker, and the worker sysmon; an I/O waiter
+  // may be woken from outside the process.
+  if (earliest_timer() != never || netpoll_waiters() != 0) return r;
   // From here a failed condition may clear without waking sysmon (a worker
   // about to sleep, a foreign thread that exits): look again later.
   r.recheck = true;
   // D4
   const int ms = s.mcount.load(std::memory_order_acquire);
-  if (s.nmidle.load(std::memory_order_acquire) != ms) return r;
+  // The M blocked in the poller is idle too: nobody waits on I/O (D3).
+  const int idle =
+      s.nmidle.load(std::memory_order_acquire) + (netpoll_blocked() ? 1 : 0);
+  if (idle != ms) return r;
   const int known = ms + 1 /* sysmon */ +
                     s.helper_threads.load(std::memory_order_acquire) +
                     trace::helper_threads() + sanitizer_threads + plain;

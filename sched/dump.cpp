@@ -83,10 +83,15 @@ void write_goroutine(std::ostream& out, g* gp, std::int64_t now) {
           << waited(now - gp->wait_since.load(std::memory_order_relaxed));
       break;
     case gstatus::waiting:
-    case gstatus::scanning:
-      out << to_string(gp->reason.load(std::memory_order_relaxed)) << ", "
+    case gstatus::scanning: {
+      const wait_reason r = gp->reason.load(std::memory_order_relaxed);
+      out << to_string(r);
+      if (r == wait_reason::io_wait)  // Go's words, and which fd
+        out << " fd " << gp->wait_fd.load(std::memory_order_relaxed);
+      out << ", "
           << waited(now - gp->wait_since.load(std::memory_order_relaxed));
       break;
+    }
     default:
       out << "dead";
   }

@@ -66,7 +66,7 @@ void park_unlock(wait_reason reason, rt_mutex& lock) noexcept {
   park(reason, &unlock_commit, &lock);
 }
 
-void ready(g* gp, bool next) noexcept {
+void set_runnable(g* gp) noexcept {
   for (;;) {
     gstatus st = gp->status.load(std::memory_order_acquire);
     if (st == gstatus::waiting) {
@@ -84,6 +84,10 @@ void ready(g* gp, bool next) noexcept {
     const g* by = current_g();
     trace::emit(ev::go_unpark, gp->id, by != nullptr ? by->id : 0);
   }
+}
+
+void ready(g* gp, bool next) noexcept {
+  set_runnable(gp);
   p* pp = current_p();
   if (pp != nullptr) {
     runq_put(pp, gp, next);

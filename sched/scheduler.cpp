@@ -58,6 +58,25 @@
 // scheduling point, so a goroutine that computes for long without parking
 // delays its own P's timers, as it delays that P's queue.
 //
+// Once the network poller runs (sched/netpoll.cpp, from the first socket),
+// the one M that sleeps for timers sleeps in the poller instead, Go's way:
+//   1. find_runnable, after the global queue and before stealing, polls
+//      without blocking if someone waits on I/O and no M is in the poller
+//      (1.1 us a call here: not done when it cannot find anything); it runs
+//      the first goroutine found and injects the rest (inject_glist: one
+//      per idle P to the global queue, with an M each; the rest locally).
+//   2. An M that found nothing and dropped its P (idle_m) becomes the
+//      poller if someone waits on I/O or a timer is pending and no other
+//      M is in it (netpoll_claim): it blocks in epoll_pwait2 until the
+//      earliest timer, with nanosecond precision. Woken, it takes an idle
+//      P and runs what it found, or its timers through the steal path.
+//   3. An M that cannot be the poller breaks the poller's sleep if its own
+//      earliest timer is earlier, then parks with no deadline.
+//   4. note_timer_added breaks the poller's sleep if the new timer is
+//      earlier than its deadline; with no M in the poller it wakes one.
+//   5. Sysmon polls when nobody has for 10 ms, so a ready socket is not
+//      left unserved while every worker computes.
+//
 // Invariants:
 //   S1. An idle P (on sched.pidle) has an empty run queue. (A P with id >=
 //       maxprocs is never put there: pidle_put retires it instead.)
@@ -76,6 +95,7 @@
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/context.hpp"
 #include "runtime/internal/trace.hpp"
+#include "sched/internal/netpoll.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
 
@@ -258,6 +278,46 @@ void reset_spinning(m* mp) noexcept {
   wakep();
 }
 
+// idle_m parks mp, which holds no P, with `next` the earliest timer (see
+// "Idle workers and timers"). With the poller running, an M that may have
+// to wake for I/O or a timer blocks in the poller instead, if no other M
+// is there: until an event, a break, or `next`. Then it takes an idle P if
+// it found goroutines or a timer is due, and returns the first goroutine
+// (the rest are injected), or nullptr with mp->pp set to look again.
+// Every other way ends in stop_m, which returns with mp->pp set.
+g* idle_m(m* mp, std::int64_t next) noexcept {
+  sched_t& s = sched();
+  while (netpoll_active()) {
+    if ((netpoll_waiters() <= 0 && next == never) || !netpoll_claim()) {
+      if (next != never) netpoll_break_for(next);  // it sleeps past ours?
+      break;
+    }
+    trace::emit(ev::m_park);
+    int n = 0;
+    g* list = netpoll_blocking(next, &n);
+    if (list == nullptr && monotonic_ns() < next && !work_anywhere()) {
+      next = earliest_timer();  // broken for an earlier timer: again
+      continue;
+    }
+    p* pp;
+    {
+      std::lock_guard<rt_mutex> lk(s.lock);
+      pp = pidle_get();
+    }
+    if (pp == nullptr) {  // every P is busy: they run it and the timers
+      inject_glist(list, n, nullptr);
+      break;
+    }
+    acquire_p(mp, pp);
+    trace::emit(ev::m_wake, pp->id);
+    if (list == nullptr) return nullptr;
+    inject_glist(list->schedlink, n - 1, pp);
+    return list;
+  }
+  stop_m(mp, netpoll_active() ? 0 : next);
+  return nullptr;
+}
+
 // find_runnable blocks until it has a goroutine for mp to run. It returns
 // with mp->pp set. *inherit says whether the goroutine inherits the slice.
 g* find_runnable(m* mp, bool* inherit) noexcept {
@@ -266,7 +326,10 @@ g* find_runnable(m* mp, bool* inherit) noexcept {
     if (mp->pp == nullptr ||
         (mp->pp->id >= s.gomaxprocs.load(std::memory_order_acquire) &&
          retire_if_removed(mp))) {
-      stop_m(mp, earliest_timer());
+      if (g* gp = idle_m(mp, earliest_timer())) {
+        *inherit = false;
+        return gp;
+      }
       continue;
     }
     p* pp = mp->pp;
@@ -279,6 +342,13 @@ g* find_runnable(m* mp, bool* inherit) noexcept {
     }
     if (g* gp = runq_get(pp, inherit)) return gp;
     if (g* gp = globrunq_get(pp, 0)) return gp;
+    if (netpoll_worth_polling()) {  // "Idle workers and timers", the poller
+      int n = 0;
+      if (g* list = netpoll(0, &n)) {
+        inject_glist(list->schedlink, n - 1, pp);
+        return list;
+      }
+    }
     const int procs = s.gomaxprocs.load(std::memory_order_acquire);
     if (mp->spinning || 2 * s.nmspinning.load(std::memory_order_acquire) <
                             procs - s.npidle.load(std::memory_order_acquire)) {
@@ -317,7 +387,10 @@ g* find_runnable(m* mp, bool* inherit) noexcept {
         continue;
       }
     }
-    stop_m(mp, next);
+    if (g* gp = idle_m(mp, next)) {
+      *inherit = false;
+      return gp;
+    }
   }
 }
 
@@ -623,7 +696,52 @@ std::int64_t earliest_timer() noexcept {
 }
 
 void note_timer_added(std::int64_t when) noexcept {
+  // With the poller running, the M blocked in it sleeps for timers; with
+  // nobody in it, a woken spinner will be (Go's wakeNetPoller).
+  if (netpoll_active()) {
+    if (!netpoll_break_for(when)) wakep();
+    return;
+  }
   if (when < sched().timed_sleeper.load(std::memory_order_acquire)) wakep();
+}
+
+void inject_glist(g* list, int n, p* pp) noexcept {
+  if (list == nullptr) return;
+  sched_t& s = sched();
+  // One goroutine per idle P to the global queue, with an M for each.
+  int idle = s.npidle.load(std::memory_order_acquire);
+  if (pp == nullptr) idle = n;
+  g* head = nullptr;
+  g* tail = nullptr;
+  int k = 0;
+  while (list != nullptr && k < idle) {
+    g* next = list->schedlink;
+    list->schedlink = nullptr;
+    if (tail != nullptr)
+      tail->schedlink = list;
+    else
+      head = list;
+    tail = list;
+    list = next;
+    ++k;
+  }
+  if (head != nullptr) {
+    globrunq_put_batch(head, tail, static_cast<std::size_t>(k));
+    for (int i = 0; i < k; ++i) {
+      p* ip;
+      {
+        std::lock_guard<rt_mutex> lk(s.lock);
+        ip = pidle_get();
+      }
+      if (ip == nullptr) break;
+      start_m(ip, false);
+    }
+  }
+  while (list != nullptr) {  // the rest to our own queue
+    g* next = list->schedlink;
+    runq_put(pp, list, false);
+    list = next;
+  }
 }
 
 }  // namespace gort::internal

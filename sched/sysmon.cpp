@@ -24,13 +24,16 @@
 //      yielding (stats().long_running): gort cannot preempt them, but it can
 //      say they exist. A P whose time slice (a runnext chain) is older than
 //      10 ms gets its preempt flag set, so its next pick skips runnext.
-//   3. Prints the GORT_SCHEDTRACE line when due, and while tracing records
+//   3. Prints the GORT_SCHEDTRACE line when due (with the poller's
+//      counters at the end once it runs), and while tracing records
 //      the same numbers as a `sched` event every 10 ms.
 //   4. Checks for a deadlock when every processor is idle (see
 //      "Deadlock detection" in sched/deadlock.cpp).
 //   5. Scavenges: returns the pages of cold pooled stacks past the pool's
 //      bound (runtime/stack.cpp, "Stacks", step 5), off every goroutine's
 //      critical path, and always before it sleeps.
+//   6. Polls the network when nobody has for 10 ms (sched/netpoll.cpp), so
+//      that workers busy computing do not leave ready sockets unserved.
 // It sleeps 20 us while it finds something to do; after 50 idle cycles the
 // sleep doubles each cycle up to 10 ms; and when every P is idle and
 // nothing is in blocking() it sleeps until woken (start_m and
@@ -46,6 +49,7 @@
 #include "runtime/internal/check.hpp"
 #include "runtime/internal/context.hpp"
 #include "runtime/internal/trace.hpp"
+#include "sched/internal/netpoll.hpp"
 #include "sched/internal/park.hpp"
 #include "sched/internal/sched.hpp"
 
@@ -135,7 +139,15 @@ void print_schedtrace(std::int64_t now) {
     if (i > 0) line += ' ';
     line += std::to_string(s.allp[i] != nullptr ? runq_len(s.allp[i]) : 0);
   }
-  line += "]\n";
+  line += "]";
+  if (netpoll_active()) {  // after Go's fields, so Go's parsers still read it
+    const netpoll_counters c = netpoll_stats();
+    line += " netpoll: calls=" + std::to_string(c.calls) +
+            " events=" + std::to_string(c.events) +
+            " breaks=" + std::to_string(c.breaks) +
+            " iowaiters=" + std::to_string(c.waiters);
+  }
+  line += '\n';
   std::fputs(line.c_str(), stderr);
 }
 
@@ -202,6 +214,13 @@ void sysmon_main() {
     futex_wait(&s.sysmon_wake, word, until);
     now = monotonic_ns();
     bool acted = retake(now);
+    {  // 6. Nobody polled the network for 10 ms: poll, so no edge waits.
+      int n = 0;
+      if (g* list = netpoll_sysmon(now, &n)) {
+        inject_glist(list, n, nullptr);
+        acted = true;
+      }
+    }
     if (now >= next_trace) {
       print_schedtrace(now);
       while (next_trace <= now) next_trace += period;

@@ -81,8 +81,24 @@ class context_category_impl final : public std::error_category {
         return "context canceled";
       case errc::deadline_exceeded:
         return "context deadline exceeded";
+      case errc::closed:
+        return "use of closed network connection";
+      case errc::timeout:
+        return "i/o timeout";
+      case errc::eof:
+        return "EOF";
+      case errc::not_pollable:
+        return "not pollable";
+      case errc::unexpected_eof:
+        return "unexpected EOF";
+      case errc::unknown_network:
+        return "unknown network";
+      case errc::bad_address:
+        return "invalid address";
+      case errc::no_such_host:
+        return "no such host";
     }
-    return "unknown context error";
+    return "unknown gort error";
   }
 };
 

@@ -2,13 +2,14 @@
 # check_includes.sh: fails on an #include that breaks gort's layering
 # (STYLE.md, "Layout shows the architecture"):
 #
-#   runtime  <-  sched  <-  {chan, sync}  <-  {examples, tools}
+#   runtime  <-  sched  <-  {chan, sync}  <-  net  <-  {examples, tools}
 #
 # A file may include headers of its own module and of the modules below it:
 #   runtime/   runtime
 #   sched/     runtime, sched
 #   chan/      runtime, sched, chan
 #   sync/      runtime, sched, chan's public headers (chan/include/gort/), sync
+#   net/       runtime, sched, chan's public headers, sync, net
 #   examples/  public headers only
 #   tools/     public headers, and the trace format runtime/internal/
 #              trace_format.hpp (the one table of trace events)
@@ -30,8 +31,8 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-modules=(runtime sched chan sync)
-roots=(runtime sched chan sync examples tools tests/install/consumer)
+modules=(runtime sched chan sync net)
+roots=(runtime sched chan sync net examples tools tests/install/consumer)
 
 violations=0
 report() {  # report FILE LINE MESSAGE
@@ -64,6 +65,10 @@ may_include() {
     chan) [[ $to == runtime || $to == sched || $to == chan ]] ;;
     sync)
       [[ $to == runtime || $to == sched || $to == sync ]] ||
+        [[ $to == chan && $kind == public ]]
+      ;;
+    net)
+      [[ $to == runtime || $to == sched || $to == sync || $to == net ]] ||
         [[ $to == chan && $kind == public ]]
       ;;
     examples | tools | consumer) [[ $kind == public ]] ;;
@@ -102,17 +107,17 @@ check_file() {
           "$file" "$lineno" "$spec" >&2
         continue
       fi
-    elif [[ $spec =~ ^(runtime|sched|chan|sync)/internal/ ]]; then
+    elif [[ $spec =~ ^(runtime|sched|chan|sync|net)/internal/ ]]; then
       kind=internal
       target=${BASH_REMATCH[1]}
       if [[ $delim == "<" ]]; then
         report "$file" "$lineno" "include internal header \"$spec\" with quotes"
       fi
-    elif [[ $spec =~ ^(runtime|sched|chan|sync)/include/(gort/.*)$ ]]; then
+    elif [[ $spec =~ ^(runtime|sched|chan|sync|net)/include/(gort/.*)$ ]]; then
       report "$file" "$lineno" \
         "include public header as <${BASH_REMATCH[2]}>, not \"$spec\""
       continue
-    elif [[ $spec =~ ^(runtime|sched|chan|sync|examples|tools)/ ]]; then
+    elif [[ $spec =~ ^(runtime|sched|chan|sync|net|examples|tools)/ ]]; then
       report "$file" "$lineno" \
         "\"$spec\": headers live in */include/gort/ or */internal/"
       continue
@@ -126,9 +131,9 @@ check_file() {
     elif [[ $delim == '"' && -f $(dirname "$file")/$spec ]]; then
       # Relative to the including file: classify by where it really is.
       path=$(realpath --relative-to=. "$(dirname "$file")/$spec")
-      if [[ $path =~ ^(runtime|sched|chan|sync)/include/gort/ ]]; then
+      if [[ $path =~ ^(runtime|sched|chan|sync|net)/include/gort/ ]]; then
         kind=public
-      elif [[ $path =~ ^(runtime|sched|chan|sync)/internal/ ]]; then
+      elif [[ $path =~ ^(runtime|sched|chan|sync|net)/internal/ ]]; then
         kind=internal
       else
         continue  # e.g. a header beside an example or a tool

@@ -123,7 +123,8 @@ struct alignas(64) g {
 
   // --- Cold.
   std::atomic<std::int64_t> wait_since{0};  // monotonic ns when parked
-  void* main_done = nullptr;  // run(): the thread_parker to unpark at exit
+  std::atomic<int> wait_fd{-1};  // the fd of its last IO wait (dumps)
+  void* main_done = nullptr;     // run(): the thread_parker to unpark at exit
   void* asan_fake_stack = nullptr;         // ASan: this goroutine's fake stack
   const void* asan_from_bottom = nullptr;  // ASan: the scheduler stack
   std::size_t asan_from_size = 0;

@@ -32,7 +32,7 @@ namespace gort::internal {
 
 enum class lock_rank : std::uint8_t {
   sched = 10,         // sched_t::lock
-  wait_queue = 20,    // channel, semaphore, latch wait queues (same rank)
+  wait_queue = 20,    // channel, semaphore, latch wait queues, poll descs
   timers = 30,        // a P's timer heap
   stack_pool = 40,    // the global free-G and stack pool
   allgs = 50,         // the registry of all goroutines

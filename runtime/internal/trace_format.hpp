@@ -100,7 +100,12 @@ enum class sysmon_action : std::uint8_t {
   X(sched, 18, 6, 0, true,                                                  \
     "gomaxprocs idleprocs threads spinning idlethreads runqueue")           \
   /* maxprocs changed to n. */                                              \
-  X(procs, 19, 1, 0, false, "n")
+  X(procs, 19, 1, 0, false, "n")                                            \
+  /* A poll of the network poller (blocking: 1 if it could block) found     \
+     events and made readied goroutines runnable. */                        \
+  X(netpoll, 20, 3, 0, false, "blocking events readied")                    \
+  /* goid is about to park on fd, waiting to read (mode 'r') or write. */   \
+  X(io_wait, 21, 3, 0, false, "goid fd mode")
 
 enum class ev : std::uint8_t {
 #define GORT_TRACE_ENUM(id, code, nargs, nstrings, list, args) id = code,

@@ -89,6 +89,7 @@ struct p {
   std::atomic<std::uint32_t> schedtick_pub{0};  // copy for sysmon
   std::atomic<std::uint32_t> blocktick{0};      // blocking() entries
   std::atomic<bool> preempt{false};  // sysmon: slice over; skip runnext once
+  int io_budget = 0;  // I/O ops done without parking (io_budget_spend)
   std::uint64_t goid_next = 0, goid_end = 0;  // goroutine-id batch
   g* gfree = nullptr;                         // dead Gs
   int gfree_count = 0;
@@ -228,6 +229,15 @@ p* pidle_get() noexcept;         // sched.lock held
 void acquire_p(m* mp, p* pp) noexcept;
 bool retire_if_removed(m* mp) noexcept;
 void note_timer_added(std::int64_t when) noexcept;
+
+// --- Park and ready (sched/park.cpp). ---
+// set_runnable is ready()'s status change (waiting -> runnable) without
+// queueing: for a batch that inject_glist queues.
+void set_runnable(g* gp) noexcept;
+// inject_glist queues a list of runnable goroutines (through schedlink),
+// n of them, and starts Ms for idle Ps: Go's injectglist. With a P, one
+// goroutine per idle P goes to the global queue, the rest to pp's queue.
+void inject_glist(g* list, int n, p* pp) noexcept;
 
 // --- Goroutines (sched/proc.cpp). ---
 g* g_alloc(p* pp) noexcept;

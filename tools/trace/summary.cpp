@@ -79,6 +79,12 @@ std::string percent(double f) {
   return b;
 }
 
+// count_add adds two counts read from a trace, saturating at UINT64_MAX
+// (a malformed trace may hold any value).
+std::uint64_t count_add(std::uint64_t a, std::uint64_t b) noexcept {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
 }  // namespace
 
 summary summarize(const trace& t, const timeline& tl) {
@@ -115,6 +121,7 @@ summary summarize(const trace& t, const timeline& tl) {
   };
   std::vector<std::int64_t> samples;
   std::map<std::optional<std::uint64_t>, site_total> sites;
+  std::set<std::uint64_t> fds;  // parked on (io_wait)
 
   for (const event& e : t.events) {
     auto k = static_cast<std::size_t>(e.kind);
@@ -149,12 +156,23 @@ summary summarize(const trace& t, const timeline& tl) {
         break;
       case ev::steal:
         ++s.steals;
-        s.stolen = a[2] > UINT64_MAX - s.stolen ? UINT64_MAX : s.stolen + a[2];
+        s.stolen = count_add(s.stolen, a[2]);
+        break;
+      case ev::netpoll:
+        ++s.net.polls;
+        s.net.blocking_polls += a[0] != 0;
+        s.net.events = count_add(s.net.events, a[1]);
+        s.net.readied = count_add(s.net.readied, a[2]);
+        break;
+      case ev::io_wait:
+        ++s.net.io_waits;
+        fds.insert(a[1]);
         break;
       default:
         break;
     }
   }
+  s.net.fds = fds.size();
   s.still_parked = parked.size();
   while (!parked.empty()) unparked(parked.begin()->first, tl.end);
   s.procs = procs.size();
@@ -275,6 +293,19 @@ void write_summary(std::ostream& out, const trace& t, std::string_view name) {
   if (s.still_parked > 0) {
     out << "  (" << s.still_parked
         << " still parked at the end, counted to the end)\n";
+  }
+
+  if (s.net.polls > 0 || s.net.io_waits > 0) {
+    out << "\nNetwork poller\n";
+    const net_total& n = s.net;
+    table net{{{"polls with events",
+                cat(n.polls, " (", n.blocking_polls, " could block)")},
+               {"readiness events", std::to_string(n.events)},
+               {"goroutines readied", std::to_string(n.readied)},
+               {"IO waits",
+                cat(n.io_waits, " on ", n.fds, n.fds == 1 ? " fd" : " fds")}},
+              {}};
+    net.print(out);
   }
 
   auto label = [&](const site_total& st) {

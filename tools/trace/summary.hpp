@@ -43,6 +43,16 @@ struct site_total {
   std::int64_t running = 0;    // ns its goroutines ran, summed
 };
 
+// net_total is the network poller's part of a trace.
+struct net_total {
+  std::size_t polls = 0;           // netpoll events (polls that found any)
+  std::size_t blocking_polls = 0;  // of those, polls that could block
+  std::uint64_t events = 0;        // readiness events they returned
+  std::uint64_t readied = 0;       // goroutines they made runnable
+  std::size_t io_waits = 0;        // io_wait events (parks on an fd)
+  std::size_t fds = 0;             // distinct fds parked on
+};
+
 // summary is every number `gort-trace summary` prints.
 struct summary {
   std::int64_t span = 0;       // timeline end - begin
@@ -62,6 +72,7 @@ struct summary {
   std::size_t still_parked = 0;
   std::vector<site_total> by_count;  // by goroutines desc, running desc
   std::vector<site_total> by_time;   // by running desc, goroutines desc
+  net_total net;
 };
 
 // summarize computes the summary of t (whose timeline is tl). Latency

@@ -27,6 +27,7 @@ enum class wait_reason : std::uint8_t {
   semacquire,            // "semacquire"
   exit_syscall,          // "blocking" (left blocking() and waits for a P)
   internal_wait,         // "wait" (gort's own test and benchmark support)
+  io_wait,               // "IO wait" (a socket or pipe, on the poller)
   count_,
 };
 

@@ -51,7 +51,12 @@ struct sched_stats {
   std::uint64_t long_running = 0;  // goroutine slices over 10 ms seen by sysmon
   std::uint64_t retakes = 0;       // Ps sysmon took back from blocking()
   std::uint64_t handoffs = 0;      // Ps handed to another M by blocking()
-  std::vector<proc_stats> procs;   // one entry per P
+  // The network poller (all zero until the first socket is opened):
+  std::uint64_t netpoll_calls = 0;   // polls made, blocking or not
+  std::uint64_t netpoll_events = 0;  // readiness events they returned
+  std::uint64_t netpoll_breaks = 0;  // blocked polls broken for a timer
+  std::size_t io_waiters = 0;     // goroutines and threads waiting on I/O now
+  std::vector<proc_stats> procs;  // one entry per P
 };
 
 }  // namespace gort

@@ -27,13 +27,25 @@
 
 namespace gort {
 
-// errc is the reason a context ended; ctx.err() == errc::canceled compiles.
+// errc is gort's error values: why a context ended (ctx.err() ==
+// errc::canceled compiles) and the network errors of <gort/net.hpp>.
+// Each message is Go's.
 enum class errc {
   canceled = 1,           // "context canceled"
   deadline_exceeded = 2,  // "context deadline exceeded"
+  closed = 3,             // "use of closed network connection"
+  timeout = 4,            // "i/o timeout"
+  eof = 5,                // "EOF"
+  not_pollable = 6,       // "not pollable"
+  unexpected_eof = 7,     // "unexpected EOF"
+  unknown_network = 8,    // "unknown network"
+  bad_address = 9,        // "invalid address"
+  no_such_host = 10,      // "no such host"
 };
 
-// context_category is the category of errc codes; its messages are Go's.
+// context_category is the category of errc codes ("context", the name it
+// had before the network errors joined); its messages
+// are Go's.
 const std::error_category& context_category() noexcept;
 
 // make_error_code makes errc usable as a std::error_code (found by ADL).
