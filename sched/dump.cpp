@@ -85,11 +85,10 @@ void write_goroutine(std::ostream& out, g* gp, std::int64_t now) {
     case gstatus::waiting:
     case gstatus::scanning: {
       const wait_reason r = gp->reason.load(std::memory_order_relaxed);
-      out << to_string(r);
-      if (r == wait_reason::io_wait)  // Go's words, and which fd
-        out << " fd " << gp->wait_fd.load(std::memory_order_relaxed);
-      out << ", "
+      out << to_string(r) << ", "
           << waited(now - gp->wait_since.load(std::memory_order_relaxed));
+      if (r == wait_reason::io_wait)  // Go's words, then which fd
+        out << ", fd " << gp->wait_fd.load(std::memory_order_relaxed);
       break;
     }
     default:
