@@ -35,9 +35,10 @@
 //   6. Polls the network when nobody has for 10 ms (sched/netpoll.cpp), so
 //      that workers busy computing do not leave ready sockets unserved.
 // It sleeps 20 us while it finds something to do; after 50 idle cycles the
-// sleep doubles each cycle up to 10 ms; and when every P is idle and
-// nothing is in blocking() it sleeps until woken (start_m and
-// enter_blocking wake it), so an idle runtime uses no CPU.
+// sleep doubles each cycle up to 10 ms; and when every P has been idle for
+// 10 ms and nothing is in blocking() it sleeps until woken (start_m and
+// enter_blocking wake it), so an idle runtime uses no CPU, and a busy one
+// does not pay a wake of sysmon each time its last P goes back to work.
 #include <pthread.h>
 #include <sys/prctl.h>
 
@@ -168,6 +169,10 @@ void sysmon_main() {
   std::uint64_t suspect_progress = 0;
   std::int64_t suspect_since = 0;
   std::int64_t next_dead_check = 0;
+  // When every P became idle (0: one is busy). Sysmon sleeps deeply only
+  // after a whole slice of it: a server whose P idles between requests
+  // would otherwise pay a futex wake of sysmon on every request.
+  std::int64_t idle_since = 0;
   for (;;) {
     if (idle == 0)
       delay = 20 * us;
@@ -176,8 +181,10 @@ void sysmon_main() {
     const bool stacks_resting = stack_scavenge();
     const bool idle_now = all_idle();
     bool watch = false;  // a deadlock may be forming: do not sleep deeply
+    if (!idle_now) idle_since = 0;
     if (idle_now) {
       const std::int64_t t = monotonic_ns();
+      if (idle_since == 0) idle_since = t;
       if (t >= next_dead_check) {
         const dead_check d = check_dead();
         if (d.dead && suspect && d.progress == suspect_progress &&
@@ -197,7 +204,8 @@ void sysmon_main() {
       suspect = watching = false;
       next_dead_check = 0;
     }
-    if (period == 0 && !stacks_resting && idle_now && !watch) {
+    if (period == 0 && !stacks_resting && idle_now && !watch &&
+        monotonic_ns() - idle_since >= slice) {
       // Deep sleep until start_m or enter_blocking (Dekker with them: our
       // flag store, then their state; their state, then our flag).
       std::uint32_t word = s.sysmon_wake.load(std::memory_order_seq_cst);
