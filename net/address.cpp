@@ -155,6 +155,14 @@ std::error_code resolve(const network& net, std::string_view address,
   return lookup(net, h, port, out);
 }
 
+endpoint v4_mapped(const endpoint& e) {
+  const auto* s = reinterpret_cast<const sockaddr_in*>(&e.ss);
+  in6_addr a{};
+  a.s6_addr[10] = a.s6_addr[11] = 0xff;
+  std::memcpy(&a.s6_addr[12], &s->sin_addr, 4);
+  return v6(a, ntohs(s->sin_port));
+}
+
 std::string format_address(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN];
   switch (sa->sa_family) {

@@ -111,11 +111,15 @@ io_result packet_conn::write_to(std::span<const std::byte> buf,
   sockaddr_storage self{};
   socklen_t len = sizeof self;
   ::getsockname(fd.fd(), reinterpret_cast<sockaddr*>(&self), &len);
-  detail::network net{self.ss_family, SOCK_DGRAM};
+  // A dual-stack socket ("udp" on ":0" binds [::]) also sends to IPv4.
+  const bool v6 = self.ss_family == AF_INET6;
+  detail::network net{v6 ? AF_UNSPEC : self.ss_family, SOCK_DGRAM};
   std::vector<detail::endpoint> eps;
   if (std::error_code err = detail::resolve(net, address, false, &eps))
     return {0, err};
-  return fd.write_to(buf, eps.front().sa(), eps.front().len);
+  detail::endpoint to = eps.front();
+  if (v6 && to.ss.ss_family == AF_INET) to = detail::v4_mapped(to);
+  return fd.write_to(buf, to.sa(), to.len);
 }
 io_result packet_conn::write_to(std::string_view buf,
                                 std::string_view address) const {

@@ -41,6 +41,10 @@ struct endpoint {
 std::error_code resolve(const network& net, std::string_view address,
                         bool listen, std::vector<endpoint>* out);
 
+// v4_mapped returns the IPv4 endpoint e as an IPv4-mapped IPv6 one
+// (::ffff:a.b.c.d), for a dual-stack IPv6 socket.
+endpoint v4_mapped(const endpoint& e);
+
 // format_address is Go's Addr().String(): "127.0.0.1:80", "[::1]:80", the
 // path of a unix socket, "" for an unnamed one.
 std::string format_address(const sockaddr* sa);
