@@ -113,42 +113,37 @@ bool self_connected(const netfd& c) {
   return !c.local.empty() && c.local == c.remote;
 }
 
-}  // namespace
-
-result<listener> listen(std::string_view network, std::string_view address) {
+// bind_first binds a socket of `network` to the first address of
+// `address` that takes it (stream: listening); the first error otherwise.
+template <typename Handle>
+result<Handle> bind_first(std::string_view network, std::string_view address,
+                          bool datagram) {
   detail::network net;
   std::vector<endpoint> eps;
-  if (std::error_code err = detail::parse_network(network, false, &net))
+  if (std::error_code err = detail::parse_network(network, datagram, &net))
     return {{}, err};
+  if (datagram && net.sotype != SOCK_DGRAM) return {{}, errc::unknown_network};
   if (std::error_code err = detail::resolve(net, address, true, &eps))
     return {{}, err};
   std::error_code first;
   for (const endpoint& e : eps) {
     std::shared_ptr<netfd> s;
     std::error_code err = bind_socket(net, e, &s);
-    if (!err) return {access::wrap<listener>(std::move(s)), {}};
+    if (!err) return {access::wrap<Handle>(std::move(s)), {}};
     if (!first) first = err;
   }
   return {{}, first};
 }
 
+}  // namespace
+
+result<listener> listen(std::string_view network, std::string_view address) {
+  return bind_first<listener>(network, address, false);
+}
+
 result<packet_conn> listen_packet(std::string_view network,
                                   std::string_view address) {
-  detail::network net;
-  std::vector<endpoint> eps;
-  if (std::error_code err = detail::parse_network(network, true, &net))
-    return {{}, err};
-  if (net.sotype != SOCK_DGRAM) return {{}, errc::unknown_network};
-  if (std::error_code err = detail::resolve(net, address, true, &eps))
-    return {{}, err};
-  std::error_code first;
-  for (const endpoint& e : eps) {
-    std::shared_ptr<netfd> s;
-    std::error_code err = bind_socket(net, e, &s);
-    if (!err) return {access::wrap<packet_conn>(std::move(s)), {}};
-    if (!first) first = err;
-  }
-  return {{}, first};
+  return bind_first<packet_conn>(network, address, true);
 }
 
 namespace detail {

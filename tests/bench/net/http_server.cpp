@@ -6,14 +6,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
-#include <gort/gort.hpp>
-#include <gort/net.hpp>
-
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 #include "net/beast_stream.hpp"
+#include "net/server.hpp"
 
 namespace http = boost::beast::http;
 namespace net = gort::net;
@@ -43,19 +39,5 @@ void serve(net::conn c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int procs = argc > 1 ? std::atoi(argv[1]) : 1;
-  return gort::run([procs] {
-    gort::set_maxprocs(procs);
-    auto [ln, err] = net::listen("tcp", "127.0.0.1:0");
-    if (err) {
-      std::fprintf(stderr, "listen: %s\n", err.message().c_str());
-      return 1;
-    }
-    std::printf("LISTEN %s\n", ln.addr().c_str());
-    std::fflush(stdout);
-    for (;;) {
-      auto [c, accept_err] = ln.accept();
-      if (!accept_err) gort::go(serve, c);
-    }
-  });
+  return gort_bench::serve_forever(argc, argv, serve);
 }
