@@ -109,18 +109,23 @@ dead_check check_dead() noexcept {
   // D1
   if (s.ngoroutines.load(std::memory_order_acquire) == 0 && plain == 0)
     return r;
-  // D2, the cheap part first
+  // D2, the cheap part first. A running P or a blocking() call keeps
+  // sysmon awake (all_idle).
   if (s.npidle.load(std::memory_order_acquire) != procs ||
-      s.nmspinning.load(std::memory_order_acquire) != 0 ||
-      s.nmblocking.load(std::memory_order_acquire) != 0 ||
-      s.runq_size.load(std::memory_order_acquire) != 0)
+      s.nmblocking.load(std::memory_order_acquire) != 0)
     return r;
   // D3: a timer will wake a worker, and the worker sysmon; an I/O waiter
   // may be woken from outside the process.
   if (earliest_timer() != never || netpoll_waiters() != 0) return r;
   // From here a failed condition may clear without waking sysmon (a worker
-  // about to sleep, a foreign thread that exits): look again later.
+  // that stops spinning and sleeps, a global queue a waking worker
+  // drains, a foreign thread that exits): look again later. (A worker seen
+  // spinning here once let sysmon sleep deeply through a deadlock:
+  // deadlock_check_test.a_spinning_worker_asks_for_a_recheck.)
   r.recheck = true;
+  if (s.nmspinning.load(std::memory_order_acquire) != 0 ||
+      s.runq_size.load(std::memory_order_acquire) != 0)
+    return r;
   // D4
   const int ms = s.mcount.load(std::memory_order_acquire);
   // The M blocked in the poller is idle too: nobody waits on I/O (D3).
