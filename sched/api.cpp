@@ -149,6 +149,7 @@ sched_stats stats() {
   st.goroutines_created = s.ncreated.load();
   st.long_running = s.long_running.load();
   st.retakes = s.retakes.load();
+  st.sysmon_wakes = s.sysmon_wakes.load();
   st.handoffs = s.handoffs.load();
   const netpoll_counters np = netpoll_stats();
   st.netpoll_calls = np.calls;

@@ -159,6 +159,7 @@ struct sched_t {
   std::atomic<std::uint64_t> ncreated{0};
   std::atomic<std::uint64_t> long_running{0};
   std::atomic<std::uint64_t> retakes{0};
+  std::atomic<std::uint64_t> sysmon_wakes{0};  // sysmon's timed wake-ups
   std::atomic<std::uint64_t> handoffs{0};
 
   p* allp[max_procs] = {};  // Ps are created once and never freed

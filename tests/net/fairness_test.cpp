@@ -11,6 +11,13 @@
 //
 // server_and_clients_make_progress: an echo server and fifty client
 // goroutines share the one processor; every echo completes.
+//
+// sysmon_backs_off_under_io: the processor never idles (a goroutine yields
+// in a loop), so only sysmon's 10 ms poll wakes a reader that a plain
+// thread feeds a byte at a time. Every such poll finds the reader ready;
+// that must not reset sysmon's back-off (a regression: it held sysmon at
+// its 20 us period, thousands of wakes a second on a busy server). Over
+// 300 ms the back-off allows about a hundred wakes; the bound is 600.
 #include <sys/ioctl.h>
 
 #include <atomic>
@@ -108,6 +115,48 @@ TEST_P(net_one_proc_test, server_and_clients_make_progress) {
     wg.wait();
     EXPECT_EQ(good.load(), clients);
     srv.stop();
+  });
+}
+
+TEST_P(net_one_proc_test, sysmon_backs_off_under_io) {
+  ASSERT_EQ(gort::maxprocs(), 1);
+  gort::run([] {
+    auto p = connected_pair();
+    std::atomic<bool> stop{false};
+    std::atomic<long> got{0};
+    std::vector<std::thread> ts;
+    ts.emplace_back([&, c = p.client] {
+      while (!stop.load() && !c.write("x").err)
+        std::this_thread::sleep_for(200us);
+    });
+    gort::wait_group wg;
+    wg.add(2);
+    gort::go([&] {
+      while (!stop.load()) gort::yield();  // the processor never idles
+      wg.done();
+    });
+    gort::go([&] {
+      char buf[64];
+      for (;;) {
+        auto r = p.server.read(std::span<char>(buf));
+        if (r.err) break;
+        got.fetch_add(static_cast<long>(r.n));
+      }
+      wg.done();
+    });
+    gort::sleep(50ms);  // past the first back-off steps
+    const std::uint64_t before = gort::stats().sysmon_wakes;
+    const long got_before = got.load();
+    gort::sleep(300ms);
+    const std::uint64_t wakes = gort::stats().sysmon_wakes - before;
+    const long delivered = got.load() - got_before;
+    stop.store(true);
+    p.server.close();  // ends the reader and the writer thread
+    wg.wait();
+    join_all(ts);
+    p.client.close();
+    EXPECT_LT(wakes, 600u) << "sysmon did not back off under steady I/O";
+    EXPECT_GT(delivered, 0) << "sysmon's poll delivered nothing";
   });
 }
 

@@ -51,6 +51,8 @@ struct sched_stats {
   std::uint64_t long_running = 0;  // goroutine slices over 10 ms seen by sysmon
   std::uint64_t retakes = 0;       // Ps sysmon took back from blocking()
   std::uint64_t handoffs = 0;      // Ps handed to another M by blocking()
+  std::uint64_t sysmon_wakes =
+      0;  // sysmon's timed wake-ups (back-off: 20 us..10 ms)
   // The network poller (all zero until the first socket is opened):
   std::uint64_t netpoll_calls = 0;   // polls made, blocking or not
   std::uint64_t netpoll_events = 0;  // readiness events they returned
