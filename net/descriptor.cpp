@@ -180,7 +180,7 @@ netfd::~netfd() {
   }
 }
 
-bool netfd::incref() noexcept {
+bool netfd::incref() {
   std::uint64_t old = state_.load(std::memory_order_relaxed);
   for (;;) {
     if (old & m_closed) return false;

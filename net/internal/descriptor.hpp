@@ -67,7 +67,7 @@ class netfd {
   std::string unlink_path;    // a unix listener's socket file, removed at close
 
  private:
-  bool incref() noexcept;
+  bool incref();           // throws usage_error past 2^23 references
   bool decref() noexcept;  // true: the last reference of a closed fd
   bool rwlock(bool read);
   bool rwunlock(bool read) noexcept;
