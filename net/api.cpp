@@ -7,6 +7,8 @@
 
 #include <memory>
 
+#include <gort/io.hpp>
+
 #include "net/internal/address.hpp"
 #include "net/internal/descriptor.hpp"
 
@@ -145,35 +147,19 @@ std::string packet_conn::local_addr() const {
 int packet_conn::fd() const { return access::get(*this, "fd").fd(); }
 
 io_result copy(const conn& dst, const conn& src) {
-  constexpr std::size_t chunk = 32 * 1024;  // off the goroutine's stack
-  auto buf = std::make_unique<std::byte[]>(chunk);
-  io_result total;
-  for (;;) {
-    io_result r = src.read(std::span<std::byte>(buf.get(), chunk));
-    if (r.n > 0) {
-      io_result w = dst.write(std::span<const std::byte>(buf.get(), r.n));
-      total.n += w.n;
-      if (w.err) return {total.n, w.err};
-    }
-    if (r.err == errc::eof) return total;
-    if (r.err) return {total.n, r.err};
-  }
+  io::conn_stream d(dst), r(src);
+  return io::copy(d, r);
 }
 
 io_result read_full(const conn& c, std::span<std::byte> buf) {
-  std::size_t n = 0;
-  while (n < buf.size()) {
-    io_result r = c.read(buf.subspan(n));
-    n += r.n;
-    if (r.err == errc::eof && n > 0 && n < buf.size())
-      return {n, errc::unexpected_eof};
-    if (r.err) return {n, n == buf.size() ? std::error_code() : r.err};
-  }
-  return {n, {}};
+  io::conn_stream r(c);
+  return io::read_full(
+      r, std::span<char>(reinterpret_cast<char*>(buf.data()), buf.size()));
 }
 
 io_result read_full(const conn& c, std::span<char> buf) {
-  return read_full(c, bytes(buf));
+  io::conn_stream r(c);
+  return io::read_full(r, buf);
 }
 
 }  // namespace gort::net
