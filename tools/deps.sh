@@ -4,10 +4,13 @@
 set -uo pipefail
 
 # clang-14 and libclang-rt-14-dev: libFuzzer, for tools/fuzz.sh. libssl-dev:
-# OpenSSL's MD5 for the pipelines examples.
+# OpenSSL's MD5 for the pipelines examples. chromium: the headless browser
+# of the chat roulette's web page test (tests/browser/, Release build).
+# Boost.Beast and Boost.PropertyTree come with libboost-context-dev's
+# libboost1.74-dev.
 packages=(g++ cmake make pkg-config libboost-context-dev libhwloc-dev hwloc
           libdw-dev libgtest-dev libgmock-dev libbenchmark-dev valgrind
-          clang-format clang-14 libclang-rt-14-dev libssl-dev)
+          clang-format clang-14 libclang-rt-14-dev libssl-dev chromium)
 
 if ! command -v dpkg-query >/dev/null; then
   echo "deps.sh: not a Debian system; install by hand: ${packages[*]}" >&2

@@ -12,23 +12,30 @@
 
 namespace gort_bench {
 
+// listen_announced sets the processors from argv[1] (default 1), listens
+// on 127.0.0.1:0 and prints "LISTEN <addr>" for the load generator.
+inline gort::net::listener listen_announced(int argc, char** argv) {
+  gort::set_maxprocs(argc > 1 ? std::atoi(argv[1]) : 1);
+  auto [ln, err] = gort::net::listen("tcp", "127.0.0.1:0");
+  if (err) {
+    std::fprintf(stderr, "listen: %s\n", err.message().c_str());
+    std::exit(1);
+  }
+  std::printf("LISTEN %s\n", ln.addr().c_str());
+  std::fflush(stdout);
+  return ln;
+}
+
 // serve_forever runs the server: serve(conn) in a goroutine per connection.
 template <typename Serve>
 int serve_forever(int argc, char** argv, Serve serve) {
-  const int procs = argc > 1 ? std::atoi(argv[1]) : 1;
-  return gort::run([procs, serve] {
-    gort::set_maxprocs(procs);
-    auto [ln, err] = gort::net::listen("tcp", "127.0.0.1:0");
-    if (err) {
-      std::fprintf(stderr, "listen: %s\n", err.message().c_str());
-      return 1;
-    }
-    std::printf("LISTEN %s\n", ln.addr().c_str());
-    std::fflush(stdout);
+  return gort::run([argc, argv, serve] {
+    gort::net::listener ln = listen_announced(argc, argv);
     for (;;) {
       auto [c, accept_err] = ln.accept();
       if (!accept_err) gort::go(serve, c);  // EMFILE and the like: go on
     }
+    return 0;
   });
 }
 
