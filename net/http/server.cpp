@@ -27,8 +27,9 @@
 //   S3. A connection leaves conns (under mu, with a broadcast of drained)
 //       when its goroutine ends or it is hijacked; shutdown and close wait
 //       for conns to be empty.
-// Lock order: mu, then a connection's own locks (net::conn::close may be
-// called under mu; it never waits for the connection's readers).
+// Lock order: mu, then a connection's own locks (net::conn::close is
+// called under mu; it waits only for calls in flight on the connection to
+// unwind, and those take no lock).
 #include <gort/http.hpp>
 
 #include <gort/cond.hpp>
