@@ -20,8 +20,8 @@
 // reads the next one. Everything waits on the poller: a stalled peer parks
 // one goroutine and costs nothing else. Bad input ends that connection
 // only: a malformed request gets "400 Bad Request", an oversized header
-// "431 Request Header Fields Too Large", an oversized body "413 Request Entity Too
-// Large", a peer that stalls past read_header_timeout or read_timeout is
+// "431 Request Header Fields Too Large", an oversized body "413 Request Entity
+// Too Large", a peer that stalls past read_header_timeout or read_timeout is
 // closed, a reset ends the connection's goroutine; the server goes on.
 //
 // Failures are values: result<T>{value, err} and std::error_code, with
